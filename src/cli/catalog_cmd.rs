@@ -1,0 +1,15 @@
+//! `azure-cacerts catalog`. STUB: being written.
+use clap::Args;
+
+use super::args::{GlobalOpts, SourceOpts};
+use crate::error::CliResult;
+
+#[derive(Debug, Clone, Args)]
+pub struct CatalogArgs {
+    #[command(flatten)]
+    pub source: SourceOpts,
+}
+
+pub fn run(_args: &CatalogArgs, _g: &GlobalOpts) -> CliResult<i32> {
+    Err(super::unimplemented_command("catalog"))
+}

@@ -1,0 +1,132 @@
+//! `azure-cacerts list`: the entries of a keystore, like `keytool -list` but readable.
+
+use clap::Args;
+use serde::Serialize;
+
+use super::args::{Format, GlobalOpts, KeystoreOpts};
+use super::{open, output};
+use crate::cert::{self, CertInfo};
+use crate::error::CliResult;
+use crate::keystore::{Entry, EntryKind};
+
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub keystore: KeystoreOpts,
+}
+
+#[derive(Serialize)]
+struct KeystoreJson<'a> {
+    path: String,
+    #[serde(rename = "type")]
+    store_type: &'a str,
+    entries: usize,
+    password_protected: bool,
+    verified: bool,
+}
+
+#[derive(Serialize)]
+struct EntryJson {
+    alias: String,
+    kind: &'static str,
+    created: Option<String>,
+    subject: Option<String>,
+    issuer: Option<String>,
+    not_after: Option<String>,
+    sha1: Option<String>,
+    sha256: Option<String>,
+    chain_length: usize,
+}
+
+#[derive(Serialize)]
+struct ListJson<'a> {
+    keystore: KeystoreJson<'a>,
+    entries: Vec<EntryJson>,
+}
+
+fn entry_json(e: &Entry) -> EntryJson {
+    let first = e.certs.first();
+    let info = first.and_then(|der| CertInfo::parse(der).ok());
+    EntryJson {
+        alias: e.alias.clone(),
+        kind: e.kind.as_str(),
+        created: e.created_ms.and_then(cert::iso_utc_from_ms),
+        subject: info.as_ref().map(|i| i.subject.clone()),
+        issuer: info.as_ref().map(|i| i.issuer.clone()),
+        not_after: info.as_ref().map(|i| cert::ymd(i.not_after)),
+        // Fingerprints stand even when the certificate does not parse: they are of the bytes.
+        sha1: first.map(|d| cert::sha1_hex(d)),
+        sha256: first.map(|d| cert::sha256_hex(d)),
+        chain_length: e.certs.len(),
+    }
+}
+
+pub fn run(args: &ListArgs, g: &GlobalOpts) -> CliResult<i32> {
+    let (opened, unverified) = open::open_for_listing(&args.keystore)?;
+    let ks = &opened.keystore;
+    let shown_path = opened.path.display().to_string();
+    if unverified {
+        output::warn(format!(
+            "{shown_path}: the integrity of this keystore has NOT been verified: the default password changeit does not match, and no password was given"
+        ));
+    }
+    let entries: Vec<EntryJson> = ks.entries().iter().map(entry_json).collect();
+    match g.format {
+        Format::Json => output::print_json(&ListJson {
+            keystore: KeystoreJson {
+                path: shown_path,
+                store_type: ks.store_type().as_str(),
+                entries: entries.len(),
+                password_protected: ks.is_password_protected(),
+                verified: ks.is_verified(),
+            },
+            entries,
+        })?,
+        Format::Text => print_text(g, &shown_path, ks, &entries),
+    }
+    Ok(0)
+}
+
+fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entries: &[EntryJson]) {
+    let color = output::use_color(g);
+    let protection = if ks.is_password_protected() { "password-protected" } else { "password-less" };
+    let verified = if ks.is_verified() { "verified" } else { "NOT verified" };
+    if !g.quiet {
+        println!(
+            "{path}: {} keystore, {} entries, {protection}, integrity {verified}",
+            ks.store_type().as_str().to_uppercase(),
+            entries.len()
+        );
+        println!();
+    }
+    let today = cert::ymd(time::OffsetDateTime::now_utc());
+    let alias_w = entries.iter().map(|e| e.alias.chars().count()).max().unwrap_or(5).clamp(5, 48);
+    println!(
+        "{:<alias_w$}  {:<12}  {:<10}  {:<10}  {:<64}  SUBJECT CN",
+        "ALIAS", "KIND", "CREATED", "NOT AFTER", "SHA-256"
+    );
+    for (e, entry) in entries.iter().zip(ks.entries()) {
+        let created = e.created.as_deref().map(|c| &c[..10]).unwrap_or("-");
+        let not_after = e.not_after.as_deref().unwrap_or("-");
+        let not_after_shown = if not_after != "-" && not_after < today.as_str() {
+            output::paint(color, "31", &format!("{not_after:<10}"))
+        } else {
+            format!("{not_after:<10}")
+        };
+        let cn = entry
+            .certs
+            .first()
+            .and_then(|d| CertInfo::parse(d).ok())
+            .map(|i| i.display_name().to_string())
+            .unwrap_or_else(|| if entry.kind == EntryKind::SecretKey { "(secret key)".into() } else { "-".into() });
+        println!(
+            "{:<alias_w$}  {:<12}  {:<10}  {}  {:<64}  {}",
+            e.alias,
+            e.kind,
+            created,
+            not_after_shown,
+            e.sha256.as_deref().unwrap_or("-"),
+            cn
+        );
+    }
+}

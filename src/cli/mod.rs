@@ -1,0 +1,74 @@
+//! The command line: parses arguments, runs one command, maps failures to exit codes.
+//! Commands never parse keystore or certificate bytes themselves; they call the library.
+
+pub mod args;
+mod catalog_cmd;
+mod fetch_cmd;
+mod list;
+mod open;
+pub mod output;
+mod password;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::{CliResult, Failure};
+use args::GlobalOpts;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "azure-cacerts",
+    version,
+    about = "Keep a Java keystore's trust anchors in step with Microsoft's Azure CA list",
+    long_about = None,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the entries of a keystore.
+    List(list::ListArgs),
+    /// Print the Azure CA catalog in use.
+    Catalog(catalog_cmd::CatalogArgs),
+    /// Download and verify the Azure CAs; --out DIR writes an offline bundle.
+    Fetch(fetch_cmd::FetchArgs),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    output::init_logging(&cli.global);
+    match run(&cli) {
+        Ok(code) => code,
+        Err(failure) => {
+            output::error(&failure);
+            failure.exit_code()
+        }
+    }
+}
+
+fn run(cli: &Cli) -> CliResult<i32> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::List(a) => list::run(a, g),
+        Command::Catalog(a) => catalog_cmd::run(a, g),
+        Command::Fetch(a) => fetch_cmd::run(a, g),
+    }
+}
+
+#[allow(dead_code)]
+fn unimplemented_command(name: &str) -> Failure {
+    Failure::usage(name, "not implemented yet", "")
+}

@@ -1,0 +1,217 @@
+//! Which keystore file: `-k`, the cacerts of a Java runtime, or the truststore a PIMSYNC
+//! installation uses.
+
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeystoreLocation {
+    File(PathBuf),
+    /// The cacerts of the runtime in `java_home`, else JAVA_HOME, else `java` on PATH.
+    Cacerts { java_home: Option<PathBuf> },
+    /// A PIMSYNC installation directory.
+    Pimsync(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub path: PathBuf,
+    /// How the path was found, for people: "given with -k", "JAVA_HOME=/usr/lib/jvm/..".
+    pub how: String,
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum LocateError {
+    #[error("no Java runtime found: {0}")]
+    NoJava(String),
+    #[error("no cacerts in the Java runtime {0} (looked for lib/security/cacerts and jre/lib/security/cacerts)")]
+    NoCacerts(PathBuf),
+    #[error("{0} does not look like a PIMSYNC installation (no jre/ folder and no truststore setting)")]
+    NotPimsync(PathBuf),
+}
+
+/// The places a runtime keeps cacerts: JDK 9+ (and a JDK 8 JRE), then a JDK 8 JDK.
+pub fn cacerts_in_java_home(java_home: &Path) -> Option<PathBuf> {
+    ["lib/security/cacerts", "jre/lib/security/cacerts"]
+        .iter()
+        .map(|rel| java_home.join(rel))
+        .find(|p| p.exists())
+}
+
+/// JAVA_HOME from the `java` found on PATH, following links (/usr/bin/java ->
+/// /etc/alternatives/java -> /usr/lib/jvm/X/bin/java).
+pub fn java_home_from_path(path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    let exe = if cfg!(windows) { "java.exe" } else { "java" };
+    let dirs = std::env::split_paths(path_var?);
+    for dir in dirs {
+        let candidate = dir.join(exe);
+        if candidate.is_file() {
+            let real = std::fs::canonicalize(&candidate).unwrap_or(candidate);
+            // .../bin/java -> ...; a JDK 8 JRE binary is .../jre/bin/java -> .../jre.
+            return real.parent()?.parent().map(Path::to_path_buf);
+        }
+    }
+    None
+}
+
+pub fn resolve(location: &KeystoreLocation) -> Result<Located, LocateError> {
+    match location {
+        KeystoreLocation::File(p) => Ok(Located { path: p.clone(), how: "given with -k".into() }),
+        KeystoreLocation::Cacerts { java_home } => {
+            let (home, how) = if let Some(h) = java_home {
+                (h.clone(), format!("--java-home {}", h.display()))
+            } else if let Some(h) = std::env::var_os("JAVA_HOME").filter(|v| !v.is_empty()) {
+                let h = PathBuf::from(h);
+                let how = format!("JAVA_HOME={}", h.display());
+                (h, how)
+            } else if let Some(h) = java_home_from_path(std::env::var_os("PATH").as_deref()) {
+                let how = format!("java on PATH ({})", h.display());
+                (h, how)
+            } else {
+                return Err(LocateError::NoJava(
+                    "no --java-home, no JAVA_HOME and no java on PATH".into(),
+                ));
+            };
+            let path = cacerts_in_java_home(&home).ok_or(LocateError::NoCacerts(home))?;
+            Ok(Located { path, how })
+        }
+        KeystoreLocation::Pimsync(home) => resolve_pimsync(home),
+    }
+}
+
+/// `$PIMSYNC_HOME/jre/lib/security/cacerts`, unless the installation's start-up scripts or
+/// configuration set `javax.net.ssl.trustStore`, which is what the JVM then uses.
+pub fn resolve_pimsync(home: &Path) -> Result<Located, LocateError> {
+    if let Some((value, file)) = find_truststore_setting(home) {
+        let path = expand_pimsync_path(&value, home);
+        return Ok(Located {
+            path,
+            how: format!("javax.net.ssl.trustStore in {}", file.display()),
+        });
+    }
+    let jre = home.join("jre");
+    if !jre.is_dir() {
+        return Err(LocateError::NotPimsync(home.to_path_buf()));
+    }
+    let path = cacerts_in_java_home(&jre).unwrap_or_else(|| jre.join("lib/security/cacerts"));
+    Ok(Located { path, how: format!("PIMSYNC bundled JRE ({})", jre.display()) })
+}
+
+const SETTING: &str = "javax.net.ssl.trustStore";
+
+/// Files that can carry JVM options in an installation: scripts, service wrappers, config.
+fn candidate_files(home: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for dir in ["bin", "config", "etc", "conf", ""] {
+        let Ok(rd) = std::fs::read_dir(home.join(dir)) else { continue };
+        let mut files: Vec<PathBuf> = rd
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .filter(|p| {
+                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                matches!(
+                    ext.as_str(),
+                    "bat" | "cmd" | "sh" | "conf" | "cfg" | "ini" | "properties" | "vmoptions" | "l4j" | "xml" | ""
+                )
+            })
+            .filter(|p| p.metadata().map(|m| m.len() <= 4 * 1024 * 1024).unwrap_or(false))
+            .collect();
+        files.sort();
+        out.extend(files);
+    }
+    out
+}
+
+/// The first `javax.net.ssl.trustStore=VALUE` (as `-D...` or a property line) in the
+/// installation's files, skipping trustStorePassword/Type and commented lines.
+pub fn find_truststore_setting(home: &Path) -> Option<(String, PathBuf)> {
+    for file in candidate_files(home) {
+        let Ok(bytes) = std::fs::read(&file) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        for line in text.lines() {
+            if let Some(v) = truststore_in_line(line) {
+                return Some((v, file));
+            }
+        }
+    }
+    None
+}
+
+fn truststore_in_line(line: &str) -> Option<String> {
+    let trimmed = line.trim_start();
+    let lower = trimmed.to_ascii_lowercase();
+    if trimmed.starts_with('#') || trimmed.starts_with("//") || lower.starts_with("rem ") || trimmed.starts_with("::") {
+        return None;
+    }
+    let mut search = 0;
+    while let Some(pos) = line[search..].find(SETTING) {
+        let after = search + pos + SETTING.len();
+        let rest = line[after..].trim_start();
+        if let Some(value) = rest.strip_prefix('=').or_else(|| rest.strip_prefix(':')) {
+            let value = value.trim_start();
+            let value = if let Some(q) = value.strip_prefix('"') {
+                q.split('"').next().unwrap_or("")
+            } else if let Some(q) = value.strip_prefix('\'') {
+                q.split('\'').next().unwrap_or("")
+            } else {
+                value.split(|c: char| c.is_whitespace() || c == '"').next().unwrap_or("")
+            };
+            if !value.is_empty() {
+                return Some(value.to_string());
+            }
+        }
+        search = after;
+    }
+    None
+}
+
+/// Expands %PIMSYNC_HOME%, $PIMSYNC_HOME and ${PIMSYNC_HOME}, turns backslashes into the
+/// platform separator, and makes a relative path relative to the installation.
+pub fn expand_pimsync_path(value: &str, home: &Path) -> PathBuf {
+    let home_s = home.to_string_lossy();
+    let mut v = value.to_string();
+    for var in ["%PIMSYNC_HOME%", "${PIMSYNC_HOME}", "$PIMSYNC_HOME"] {
+        v = v.replace(var, &home_s);
+    }
+    let v = if cfg!(windows) { v } else { v.replace('\\', "/") };
+    let p = PathBuf::from(&v);
+    let looks_absolute = p.is_absolute() || v.starts_with('/') || v.chars().nth(1) == Some(':');
+    if looks_absolute {
+        p
+    } else {
+        home.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_truststore_in_jvm_options() {
+        assert_eq!(
+            truststore_in_line(r#"set JAVA_OPTS=-Xmx1g -Djavax.net.ssl.trustStore="%PIMSYNC_HOME%\keystore\trust.jks" -Dx=y"#),
+            Some(r"%PIMSYNC_HOME%\keystore\trust.jks".to_string())
+        );
+        assert_eq!(
+            truststore_in_line("javax.net.ssl.trustStore = keystore/trust.jks"),
+            Some("keystore/trust.jks".to_string())
+        );
+        assert_eq!(truststore_in_line("-Djavax.net.ssl.trustStorePassword=secret"), None);
+        assert_eq!(truststore_in_line("# -Djavax.net.ssl.trustStore=/x"), None);
+        assert_eq!(truststore_in_line("REM -Djavax.net.ssl.trustStore=/x"), None);
+    }
+
+    #[test]
+    fn expands_windows_style_paths() {
+        let home = Path::new("/opt/pimsync");
+        let p = expand_pimsync_path(r"%PIMSYNC_HOME%\keystore\trust.jks", home);
+        if !cfg!(windows) {
+            assert_eq!(p, PathBuf::from("/opt/pimsync/keystore/trust.jks"));
+            assert_eq!(expand_pimsync_path("keystore/t.jks", home), PathBuf::from("/opt/pimsync/keystore/t.jks"));
+            assert_eq!(expand_pimsync_path(r"C:\x\t.jks", home), PathBuf::from("C:/x/t.jks"));
+        }
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    std::process::exit(azure_cacerts::cli::main());
+}
