@@ -50,7 +50,10 @@ impl CertInfo {
     pub fn parse(der: &[u8]) -> Result<CertInfo, CertError> {
         let (rest, cert) = X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(CertError(format!("{} bytes after the certificate", rest.len())));
+            return Err(CertError(format!(
+                "{} bytes after the certificate",
+                rest.len()
+            )));
         }
         let tbs = &cert.tbs_certificate;
         let common_name = tbs
@@ -117,7 +120,10 @@ mod tests {
     #[test]
     fn formats_dates() {
         assert_eq!(iso_utc_from_ms(0).unwrap(), "1970-01-01T00:00:00Z");
-        assert_eq!(iso_utc_from_ms(1_764_064_800_000).unwrap(), "2025-11-25T10:00:00Z");
+        assert_eq!(
+            iso_utc_from_ms(1_764_064_800_000).unwrap(),
+            "2025-11-25T10:00:00Z"
+        );
         assert!(iso_utc_from_ms(i64::MAX).is_none());
     }
 

@@ -71,7 +71,13 @@ impl fmt::Display for Failure {
         let one_line = |s: &str| s.replace(['\n', '\r'], " ");
         let why = one_line(&self.why);
         let why = why.trim_end_matches('.');
-        write!(f, "{} ({}): {}.", one_line(&self.what), one_line(&self.subject), why)?;
+        write!(
+            f,
+            "{} ({}): {}.",
+            one_line(&self.what),
+            one_line(&self.subject),
+            why
+        )?;
         if !self.fix.is_empty() {
             write!(f, " {}", one_line(&self.fix))?;
         }

@@ -11,3 +11,6 @@ pub mod cli;
 pub mod error;
 pub mod keystore;
 pub mod locate;
+pub mod lock;
+pub mod plan;
+pub mod write;

@@ -9,7 +9,9 @@ use thiserror::Error;
 pub enum KeystoreLocation {
     File(PathBuf),
     /// The cacerts of the runtime in `java_home`, else JAVA_HOME, else `java` on PATH.
-    Cacerts { java_home: Option<PathBuf> },
+    Cacerts {
+        java_home: Option<PathBuf>,
+    },
     /// A PIMSYNC installation directory.
     Pimsync(PathBuf),
 }
@@ -27,7 +29,9 @@ pub enum LocateError {
     NoJava(String),
     #[error("no cacerts in the Java runtime {0} (looked for lib/security/cacerts and jre/lib/security/cacerts)")]
     NoCacerts(PathBuf),
-    #[error("{0} does not look like a PIMSYNC installation (no jre/ folder and no truststore setting)")]
+    #[error(
+        "{0} does not look like a PIMSYNC installation (no jre/ folder and no truststore setting)"
+    )]
     NotPimsync(PathBuf),
 }
 
@@ -57,7 +61,10 @@ pub fn java_home_from_path(path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf
 
 pub fn resolve(location: &KeystoreLocation) -> Result<Located, LocateError> {
     match location {
-        KeystoreLocation::File(p) => Ok(Located { path: p.clone(), how: "given with -k".into() }),
+        KeystoreLocation::File(p) => Ok(Located {
+            path: p.clone(),
+            how: GIVEN_WITH_K.into(),
+        }),
         KeystoreLocation::Cacerts { java_home } => {
             let (home, how) = if let Some(h) = java_home {
                 (h.clone(), format!("--java-home {}", h.display()))
@@ -95,8 +102,14 @@ pub fn resolve_pimsync(home: &Path) -> Result<Located, LocateError> {
         return Err(LocateError::NotPimsync(home.to_path_buf()));
     }
     let path = cacerts_in_java_home(&jre).unwrap_or_else(|| jre.join("lib/security/cacerts"));
-    Ok(Located { path, how: format!("PIMSYNC bundled JRE ({})", jre.display()) })
+    Ok(Located {
+        path,
+        how: format!("PIMSYNC bundled JRE ({})", jre.display()),
+    })
 }
+
+/// `Located::how` for a path named on the command line.
+pub const GIVEN_WITH_K: &str = "given with -k";
 
 const SETTING: &str = "javax.net.ssl.trustStore";
 
@@ -104,19 +117,39 @@ const SETTING: &str = "javax.net.ssl.trustStore";
 fn candidate_files(home: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for dir in ["bin", "config", "etc", "conf", ""] {
-        let Ok(rd) = std::fs::read_dir(home.join(dir)) else { continue };
+        let Ok(rd) = std::fs::read_dir(home.join(dir)) else {
+            continue;
+        };
         let mut files: Vec<PathBuf> = rd
             .filter_map(Result::ok)
             .map(|e| e.path())
             .filter(|p| p.is_file())
             .filter(|p| {
-                let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                let ext = p
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
                 matches!(
                     ext.as_str(),
-                    "bat" | "cmd" | "sh" | "conf" | "cfg" | "ini" | "properties" | "vmoptions" | "l4j" | "xml" | ""
+                    "bat"
+                        | "cmd"
+                        | "sh"
+                        | "conf"
+                        | "cfg"
+                        | "ini"
+                        | "properties"
+                        | "vmoptions"
+                        | "l4j"
+                        | "xml"
+                        | ""
                 )
             })
-            .filter(|p| p.metadata().map(|m| m.len() <= 4 * 1024 * 1024).unwrap_or(false))
+            .filter(|p| {
+                p.metadata()
+                    .map(|m| m.len() <= 4 * 1024 * 1024)
+                    .unwrap_or(false)
+            })
             .collect();
         files.sort();
         out.extend(files);
@@ -128,7 +161,9 @@ fn candidate_files(home: &Path) -> Vec<PathBuf> {
 /// installation's files, skipping trustStorePassword/Type and commented lines.
 pub fn find_truststore_setting(home: &Path) -> Option<(String, PathBuf)> {
     for file in candidate_files(home) {
-        let Ok(bytes) = std::fs::read(&file) else { continue };
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
         let text = String::from_utf8_lossy(&bytes);
         for line in text.lines() {
             if let Some(v) = truststore_in_line(line) {
@@ -142,7 +177,11 @@ pub fn find_truststore_setting(home: &Path) -> Option<(String, PathBuf)> {
 fn truststore_in_line(line: &str) -> Option<String> {
     let trimmed = line.trim_start();
     let lower = trimmed.to_ascii_lowercase();
-    if trimmed.starts_with('#') || trimmed.starts_with("//") || lower.starts_with("rem ") || trimmed.starts_with("::") {
+    if trimmed.starts_with('#')
+        || trimmed.starts_with("//")
+        || lower.starts_with("rem ")
+        || trimmed.starts_with("::")
+    {
         return None;
     }
     let mut search = 0;
@@ -156,7 +195,10 @@ fn truststore_in_line(line: &str) -> Option<String> {
             } else if let Some(q) = value.strip_prefix('\'') {
                 q.split('\'').next().unwrap_or("")
             } else {
-                value.split(|c: char| c.is_whitespace() || c == '"').next().unwrap_or("")
+                value
+                    .split(|c: char| c.is_whitespace() || c == '"')
+                    .next()
+                    .unwrap_or("")
             };
             if !value.is_empty() {
                 return Some(value.to_string());
@@ -175,7 +217,11 @@ pub fn expand_pimsync_path(value: &str, home: &Path) -> PathBuf {
     for var in ["%PIMSYNC_HOME%", "${PIMSYNC_HOME}", "$PIMSYNC_HOME"] {
         v = v.replace(var, &home_s);
     }
-    let v = if cfg!(windows) { v } else { v.replace('\\', "/") };
+    let v = if cfg!(windows) {
+        v
+    } else {
+        v.replace('\\', "/")
+    };
     let p = PathBuf::from(&v);
     let looks_absolute = p.is_absolute() || v.starts_with('/') || v.chars().nth(1) == Some(':');
     if looks_absolute {
@@ -192,16 +238,24 @@ mod tests {
     #[test]
     fn finds_truststore_in_jvm_options() {
         assert_eq!(
-            truststore_in_line(r#"set JAVA_OPTS=-Xmx1g -Djavax.net.ssl.trustStore="%PIMSYNC_HOME%\keystore\trust.jks" -Dx=y"#),
+            truststore_in_line(
+                r#"set JAVA_OPTS=-Xmx1g -Djavax.net.ssl.trustStore="%PIMSYNC_HOME%\keystore\trust.jks" -Dx=y"#
+            ),
             Some(r"%PIMSYNC_HOME%\keystore\trust.jks".to_string())
         );
         assert_eq!(
             truststore_in_line("javax.net.ssl.trustStore = keystore/trust.jks"),
             Some("keystore/trust.jks".to_string())
         );
-        assert_eq!(truststore_in_line("-Djavax.net.ssl.trustStorePassword=secret"), None);
+        assert_eq!(
+            truststore_in_line("-Djavax.net.ssl.trustStorePassword=secret"),
+            None
+        );
         assert_eq!(truststore_in_line("# -Djavax.net.ssl.trustStore=/x"), None);
-        assert_eq!(truststore_in_line("REM -Djavax.net.ssl.trustStore=/x"), None);
+        assert_eq!(
+            truststore_in_line("REM -Djavax.net.ssl.trustStore=/x"),
+            None
+        );
     }
 
     #[test]
@@ -210,8 +264,14 @@ mod tests {
         let p = expand_pimsync_path(r"%PIMSYNC_HOME%\keystore\trust.jks", home);
         if !cfg!(windows) {
             assert_eq!(p, PathBuf::from("/opt/pimsync/keystore/trust.jks"));
-            assert_eq!(expand_pimsync_path("keystore/t.jks", home), PathBuf::from("/opt/pimsync/keystore/t.jks"));
-            assert_eq!(expand_pimsync_path(r"C:\x\t.jks", home), PathBuf::from("C:/x/t.jks"));
+            assert_eq!(
+                expand_pimsync_path("keystore/t.jks", home),
+                PathBuf::from("/opt/pimsync/keystore/t.jks")
+            );
+            assert_eq!(
+                expand_pimsync_path(r"C:\x\t.jks", home),
+                PathBuf::from("C:/x/t.jks")
+            );
         }
     }
 }

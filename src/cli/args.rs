@@ -90,3 +90,30 @@ pub struct SourceOpts {
     #[arg(long, value_name = "SECS", default_value_t = 20)]
     pub timeout: u64,
 }
+
+impl SourceOpts {
+    /// The library's view of the SOURCE options.
+    pub fn spec(&self) -> crate::catalog::SourceSpec {
+        crate::catalog::SourceSpec {
+            online: self.online || self.catalog_url.is_some(),
+            catalog_url: self.catalog_url.clone(),
+            bundle: self.bundle.clone(),
+            proxy: self.proxy.clone(),
+            timeout: std::time::Duration::from_secs(self.timeout.max(1)),
+        }
+    }
+}
+
+/// Which catalog CAs are wanted.
+#[derive(Debug, Clone, Args)]
+pub struct SelectOpts {
+    /// Also want the CAs every Java runtime ships (DigiCert Global Root CA, Entrust Root G2).
+    #[arg(long)]
+    pub no_default_skips: bool,
+    /// Do not want this CA (its name or SHA-1; repeatable).
+    #[arg(long, value_name = "NAME|SHA1")]
+    pub skip: Vec<String>,
+    /// Only the root CAs.
+    #[arg(long)]
+    pub roots_only: bool,
+}

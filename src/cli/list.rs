@@ -89,8 +89,16 @@ pub fn run(args: &ListArgs, g: &GlobalOpts) -> CliResult<i32> {
 
 fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entries: &[EntryJson]) {
     let color = output::use_color(g);
-    let protection = if ks.is_password_protected() { "password-protected" } else { "password-less" };
-    let verified = if ks.is_verified() { "verified" } else { "NOT verified" };
+    let protection = if ks.is_password_protected() {
+        "password-protected"
+    } else {
+        "password-less"
+    };
+    let verified = if ks.is_verified() {
+        "verified"
+    } else {
+        "NOT verified"
+    };
     if !g.quiet {
         println!(
             "{path}: {} keystore, {} entries, {protection}, integrity {verified}",
@@ -100,7 +108,12 @@ fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entrie
         println!();
     }
     let today = cert::ymd(time::OffsetDateTime::now_utc());
-    let alias_w = entries.iter().map(|e| e.alias.chars().count()).max().unwrap_or(5).clamp(5, 48);
+    let alias_w = entries
+        .iter()
+        .map(|e| e.alias.chars().count())
+        .max()
+        .unwrap_or(5)
+        .clamp(5, 48);
     println!(
         "{:<alias_w$}  {:<12}  {:<10}  {:<10}  {:<64}  SUBJECT CN",
         "ALIAS", "KIND", "CREATED", "NOT AFTER", "SHA-256"
@@ -118,7 +131,13 @@ fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entrie
             .first()
             .and_then(|d| CertInfo::parse(d).ok())
             .map(|i| i.display_name().to_string())
-            .unwrap_or_else(|| if entry.kind == EntryKind::SecretKey { "(secret key)".into() } else { "-".into() });
+            .unwrap_or_else(|| {
+                if entry.kind == EntryKind::SecretKey {
+                    "(secret key)".into()
+                } else {
+                    "-".into()
+                }
+            });
         println!(
             "{:<alias_w$}  {:<12}  {:<10}  {}  {:<64}  {}",
             e.alias,

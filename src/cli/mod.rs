@@ -8,6 +8,7 @@ mod list;
 mod open;
 pub mod output;
 mod password;
+mod reconcile;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,10 @@ pub enum Command {
     Catalog(catalog_cmd::CatalogArgs),
     /// Download and verify the Azure CAs; --out DIR writes an offline bundle.
     Fetch(fetch_cmd::FetchArgs),
+    /// Dry run: which Azure CAs the keystore lacks, has, skips or holds expired.
+    Diff(reconcile::DiffArgs),
+    /// Add the missing Azure CAs (backup, atomic write, verified).
+    Import(reconcile::ImportArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -65,6 +70,8 @@ fn run(cli: &Cli) -> CliResult<i32> {
         Command::List(a) => list::run(a, g),
         Command::Catalog(a) => catalog_cmd::run(a, g),
         Command::Fetch(a) => fetch_cmd::run(a, g),
+        Command::Diff(a) => reconcile::run_diff(a, g),
+        Command::Import(a) => reconcile::run_import(a, g),
     }
 }
 

@@ -7,6 +7,7 @@ use super::args::{KeystoreOpts, StoreTypeArg};
 use super::password::{self, StorePassword};
 use crate::error::{CliResult, ExitKind, Failure};
 use crate::keystore::{Keystore, KeystoreError, StoreType};
+pub use crate::locate::GIVEN_WITH_K;
 use crate::locate::{self, KeystoreLocation};
 
 /// Keystores larger than this are not keystores (the 144-entry cacerts is 180 KB).
@@ -24,7 +25,9 @@ pub fn location(opts: &KeystoreOpts) -> CliResult<KeystoreLocation> {
     if let Some(p) = &opts.keystore {
         Ok(KeystoreLocation::File(p.clone()))
     } else if opts.cacerts {
-        Ok(KeystoreLocation::Cacerts { java_home: opts.java_home.clone() })
+        Ok(KeystoreLocation::Cacerts {
+            java_home: opts.java_home.clone(),
+        })
     } else if let Some(h) = &opts.pimsync_home {
         Ok(KeystoreLocation::Pimsync(h.clone()))
     } else {
@@ -102,7 +105,11 @@ pub fn expected_type(arg: StoreTypeArg) -> Option<StoreType> {
 }
 
 /// The one-line failure for a keystore that does not parse.
-pub fn keystore_failure(path: &std::path::Path, err: &KeystoreError, password: &StorePassword) -> Failure {
+pub fn keystore_failure(
+    path: &std::path::Path,
+    err: &KeystoreError,
+    password: &StorePassword,
+) -> Failure {
     let fix = match err {
         KeystoreError::WrongPassword(_) if !password.explicit => {
             "The default password changeit did not match: pass the right one with --storepass-file FILE or --storepass-env VAR."
@@ -115,7 +122,13 @@ pub fn keystore_failure(path: &std::path::Path, err: &KeystoreError, password: &
         KeystoreError::Unsupported(_) => "Open it with keytool from the JDK that wrote it.",
         _ => "Check that this is the right file; restore it from a backup if it was damaged.",
     };
-    Failure::new(ExitKind::Keystore, "cannot read keystore", path.display().to_string(), err, fix)
+    Failure::new(
+        ExitKind::Keystore,
+        "cannot read keystore",
+        path.display().to_string(),
+        err,
+        fix,
+    )
 }
 
 /// Reads and parses with the store password, verifying integrity.
@@ -125,7 +138,13 @@ pub fn open(opts: &KeystoreOpts) -> CliResult<Opened> {
     let bytes = read_file(&path)?;
     let keystore = Keystore::parse(&bytes, expected_type(opts.storetype), Some(&password.value))
         .map_err(|e| keystore_failure(&path, &e, &password))?;
-    Ok(Opened { path, how, bytes, keystore, password })
+    Ok(Opened {
+        path,
+        how,
+        bytes,
+        keystore,
+        password,
+    })
 }
 
 /// Like [`open`], but when no password was given and `changeit` does not match, reads the
@@ -137,11 +156,29 @@ pub fn open_for_listing(opts: &KeystoreOpts) -> CliResult<(Opened, bool)> {
     let bytes = read_file(&path)?;
     let expected = expected_type(opts.storetype);
     match Keystore::parse(&bytes, expected, Some(&password.value)) {
-        Ok(keystore) => Ok((Opened { path, how, bytes, keystore, password }, false)),
+        Ok(keystore) => Ok((
+            Opened {
+                path,
+                how,
+                bytes,
+                keystore,
+                password,
+            },
+            false,
+        )),
         Err(KeystoreError::WrongPassword(_)) if !password.explicit => {
-            let keystore =
-                Keystore::parse(&bytes, expected, None).map_err(|e| keystore_failure(&path, &e, &password))?;
-            Ok((Opened { path, how, bytes, keystore, password }, true))
+            let keystore = Keystore::parse(&bytes, expected, None)
+                .map_err(|e| keystore_failure(&path, &e, &password))?;
+            Ok((
+                Opened {
+                    path,
+                    how,
+                    bytes,
+                    keystore,
+                    password,
+                },
+                true,
+            ))
         }
         Err(e) => Err(keystore_failure(&path, &e, &password)),
     }

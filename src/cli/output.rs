@@ -40,9 +40,8 @@ pub fn note(g: &GlobalOpts, msg: impl std::fmt::Display) {
 }
 
 pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| {
-        Failure::new(ExitKind::Usage, "cannot write JSON", "stdout", e, "")
-    })?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::new(ExitKind::Usage, "cannot write JSON", "stdout", e, ""))?;
     let mut out = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.
     let _ = writeln!(out, "{text}");
@@ -54,7 +53,9 @@ pub fn use_color(g: &GlobalOpts) -> bool {
     match g.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+        }
     }
 }
 

@@ -15,11 +15,17 @@ pub struct StorePassword {
 
 pub fn resolve(opts: &KeystoreOpts) -> CliResult<StorePassword> {
     if let Some(p) = &opts.storepass {
-        return Ok(StorePassword { value: p.clone(), explicit: true });
+        return Ok(StorePassword {
+            value: p.clone(),
+            explicit: true,
+        });
     }
     if let Some(var) = &opts.storepass_env {
         return match std::env::var(var) {
-            Ok(v) => Ok(StorePassword { value: v, explicit: true }),
+            Ok(v) => Ok(StorePassword {
+                value: v,
+                explicit: true,
+            }),
             Err(_) => Err(Failure::new(
                 ExitKind::Usage,
                 "no store password",
@@ -42,7 +48,13 @@ pub fn resolve(opts: &KeystoreOpts) -> CliResult<StorePassword> {
         // The first line, without its line ending: files written by `echo` or Notepad end in one.
         let first = text.lines().next().unwrap_or("");
         let first = first.strip_prefix('\u{feff}').unwrap_or(first);
-        return Ok(StorePassword { value: first.to_string(), explicit: true });
+        return Ok(StorePassword {
+            value: first.to_string(),
+            explicit: true,
+        });
     }
-    Ok(StorePassword { value: DEFAULT_STOREPASS.to_string(), explicit: false })
+    Ok(StorePassword {
+        value: DEFAULT_STOREPASS.to_string(),
+        explicit: false,
+    })
 }

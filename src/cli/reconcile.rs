@@ -1,0 +1,538 @@
+//! `diff` and `import`: which Azure CAs a keystore lacks, and adding exactly those.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::args::{Format, GlobalOpts, KeystoreOpts, SelectOpts, SourceOpts};
+use super::{open, output};
+use crate::catalog::{self, Catalog, CatalogError, CatalogSource};
+use crate::cert::sha256_hex;
+use crate::error::{CliResult, ExitKind, Failure};
+use crate::keystore::{EntryKind, Keystore};
+use crate::lock;
+use crate::plan::{self, CaStatus, Plan, Selection, Summary};
+use crate::write::{self, Backup, ReplaceOptions, WriteError};
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub keystore: KeystoreOpts,
+    #[command(flatten)]
+    pub source: SourceOpts,
+    #[command(flatten)]
+    pub select: SelectOpts,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub keystore: KeystoreOpts,
+    #[command(flatten)]
+    pub source: SourceOpts,
+    #[command(flatten)]
+    pub select: SelectOpts,
+    /// Show what would be added and change nothing (the same as `diff`).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not keep a copy of the keystore before writing it.
+    #[arg(long, conflicts_with = "backup_dir")]
+    pub no_backup: bool,
+    /// Put the backup in this directory instead of beside the keystore.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Prefix of the aliases of added entries.
+    #[arg(long, value_name = "PREFIX", default_value = plan::DEFAULT_ALIAS_PREFIX)]
+    pub alias_prefix: String,
+    /// Lock file that keeps two runs from writing at once (default: <keystore>.lock).
+    #[arg(long, value_name = "FILE")]
+    pub lock_file: Option<PathBuf>,
+    /// How long to wait for another run to release the lock.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub lock_timeout: u64,
+}
+
+pub fn selection(opts: &SelectOpts, now: OffsetDateTime) -> Selection {
+    Selection {
+        default_skips: !opts.no_default_skips,
+        extra_skips: opts.skip.clone(),
+        roots_only: opts.roots_only,
+        now,
+    }
+}
+
+pub fn catalog_failure(e: &CatalogError) -> Failure {
+    let fix = match e.exit_kind() {
+        ExitKind::Network => {
+            "Check the network and proxy (--proxy, HTTPS_PROXY), or work offline with the built-in catalog (drop --online) or --bundle DIR."
+        }
+        ExitKind::Verification => {
+            "Do not use these files; fetch again, or use the built-in catalog (drop --online/--bundle)."
+        }
+        _ => "Check the --bundle / --catalog-url argument.",
+    };
+    Failure::new(
+        e.exit_kind(),
+        "cannot load the CA catalog",
+        "catalog",
+        e,
+        fix,
+    )
+}
+
+pub fn load_catalog(source: &SourceOpts) -> CliResult<Catalog> {
+    catalog::load(&source.spec()).map_err(|e| catalog_failure(&e))
+}
+
+// ---- JSON of the contract
+
+#[derive(Serialize)]
+pub struct KeystoreJson {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub store_type: &'static str,
+    pub entries: usize,
+    pub password_protected: bool,
+}
+
+#[derive(Serialize)]
+pub struct CatalogJson {
+    pub source: &'static str,
+    pub page_date: Option<String>,
+    pub count: usize,
+}
+
+#[derive(Serialize)]
+pub struct CaJson {
+    pub name: String,
+    pub role: catalog::Role,
+    pub variant: Option<String>,
+    pub sha1: String,
+    pub sha256: Option<String>,
+    pub not_after: Option<String>,
+    pub status: CaStatus,
+    pub alias: Option<String>,
+    pub present: bool,
+}
+
+#[derive(Serialize)]
+pub struct ReportJson {
+    pub keystore: KeystoreJson,
+    pub catalog: CatalogJson,
+    pub cas: Vec<CaJson>,
+    pub summary: Summary,
+    pub backup: Option<String>,
+}
+
+pub fn source_name(s: CatalogSource) -> &'static str {
+    match s {
+        CatalogSource::BuiltIn => "built-in",
+        CatalogSource::Live => "live",
+        CatalogSource::Bundle => "bundle",
+    }
+}
+
+fn date_string(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+pub fn report_json(
+    path: &str,
+    ks: &Keystore,
+    catalog: &Catalog,
+    plan: &Plan,
+    backup: Option<&std::path::Path>,
+) -> ReportJson {
+    ReportJson {
+        keystore: KeystoreJson {
+            path: path.to_string(),
+            store_type: ks.store_type().as_str(),
+            entries: ks.entries().len(),
+            password_protected: ks.is_password_protected(),
+        },
+        catalog: CatalogJson {
+            source: source_name(catalog.source),
+            page_date: catalog.page_date.clone(),
+            count: plan.cas.len(),
+        },
+        cas: plan
+            .cas
+            .iter()
+            .map(|c| CaJson {
+                name: c.ca.name.clone(),
+                role: c.ca.role,
+                variant: c.ca.variant.clone(),
+                sha1: c.ca.sha1.clone(),
+                sha256: c
+                    .ca
+                    .sha256
+                    .clone()
+                    .or_else(|| c.ca.der.as_deref().map(sha256_hex)),
+                not_after: c.ca.not_after.map(date_string),
+                status: c.status,
+                alias: c.alias.clone(),
+                present: c.present,
+            })
+            .collect(),
+        summary: plan.summary(),
+        backup: backup.map(|b| b.display().to_string()),
+    }
+}
+
+// ---- text
+
+fn status_color(s: CaStatus) -> &'static str {
+    match s {
+        CaStatus::Present | CaStatus::Equivalent => "32",
+        CaStatus::Added => "1;32",
+        CaStatus::Missing => "1;31",
+        CaStatus::Expired | CaStatus::Unavailable => "33",
+        CaStatus::Skipped => "2",
+    }
+}
+
+fn summary_line(s: &Summary) -> String {
+    format!(
+        "{} present, {} equivalent, {} missing, {} added, {} skipped, {} expired, {} unavailable",
+        s.present, s.equivalent, s.missing, s.added, s.skipped, s.expired, s.unavailable
+    )
+}
+
+fn print_table(g: &GlobalOpts, report: &ReportJson) {
+    let color = output::use_color(g);
+    let name_w = report
+        .cas
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!(
+        "{:<11}  {:<name_w$}  {:<14}  {:<10}  ALIAS",
+        "STATUS", "NAME", "VARIANT", "NOT AFTER"
+    );
+    for c in &report.cas {
+        let status = output::paint(
+            color,
+            status_color(c.status),
+            &format!("{:<11}", c.status.as_str()),
+        );
+        let alias = match (&c.alias, c.status) {
+            (Some(a), CaStatus::Equivalent) => format!("{a} (same name and key)"),
+            (Some(a), _) => a.clone(),
+            (None, _) => "-".into(),
+        };
+        println!(
+            "{status}  {:<name_w$}  {:<14}  {:<10}  {alias}",
+            c.name,
+            c.variant.as_deref().unwrap_or("-"),
+            c.not_after.as_deref().unwrap_or("?"),
+        );
+    }
+}
+
+fn print_header(report: &ReportJson, how: &str) {
+    let k = &report.keystore;
+    let protection = if k.password_protected {
+        ""
+    } else {
+        ", password-less"
+    };
+    println!(
+        "Keystore: {} ({}, {} entries{protection})",
+        k.path,
+        k.store_type.to_uppercase(),
+        k.entries
+    );
+    if how != open::GIVEN_WITH_K {
+        println!("          found through {how}");
+    }
+    let c = &report.catalog;
+    println!(
+        "Catalog:  {}{}, {} CAs considered",
+        c.source,
+        c.page_date
+            .as_deref()
+            .map(|d| format!(", page of {d}"))
+            .unwrap_or_default(),
+        c.count
+    );
+    println!();
+}
+
+fn warn_about_skips(plan: &Plan) {
+    for c in plan
+        .cas
+        .iter()
+        .filter(|c| c.status == CaStatus::Skipped && !c.present)
+    {
+        output::warn(format!(
+            "{} is skipped (Java runtimes ship it) but this keystore does not hold it: chains through it will fail. Add it with --no-default-skips.",
+            c.ca.name
+        ));
+    }
+}
+
+// ---- diff
+
+pub fn run_diff(args: &DiffArgs, g: &GlobalOpts) -> CliResult<i32> {
+    let opened = open::open(&args.keystore)?;
+    let catalog = load_catalog(&args.source)?;
+    let plan = plan::plan(
+        &catalog,
+        &opened.keystore,
+        &selection(&args.select, OffsetDateTime::now_utc()),
+    );
+    let path = opened.path.display().to_string();
+    show_diff(
+        g,
+        &path,
+        &opened.how,
+        &opened.keystore,
+        &catalog,
+        &plan,
+        &import_hint(&opened.path),
+    )
+}
+
+fn import_hint(path: &std::path::Path) -> String {
+    let p = path.display().to_string();
+    if p.contains(' ') {
+        format!("azure-cacerts import -k \"{p}\"")
+    } else {
+        format!("azure-cacerts import -k {p}")
+    }
+}
+
+fn show_diff(
+    g: &GlobalOpts,
+    path: &str,
+    how: &str,
+    ks: &Keystore,
+    catalog: &Catalog,
+    plan: &Plan,
+    hint: &str,
+) -> CliResult<i32> {
+    warn_about_skips(plan);
+    let report = report_json(path, ks, catalog, plan, None);
+    let missing = report.summary.missing;
+    match g.format {
+        Format::Json => output::print_json(&report)?,
+        Format::Text => {
+            if !g.quiet {
+                print_header(&report, how);
+                print_table(g, &report);
+                println!();
+            }
+            println!("Summary: {}", summary_line(&report.summary));
+            if missing > 0 && !g.quiet {
+                println!("Run `{hint}` to add the {missing} missing CA(s).");
+            }
+        }
+    }
+    Ok(if missing > 0 { 1 } else { 0 })
+}
+
+// ---- import
+
+pub fn run_import(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
+    let now = OffsetDateTime::now_utc();
+    let (path, _how) = open::locate(&args.keystore)?;
+    // Lock before reading, so that what we parse is what we replace.
+    let _lock = if args.dry_run {
+        None
+    } else {
+        let lock_path = args
+            .lock_file
+            .clone()
+            .unwrap_or_else(|| lock::default_lock_path(&path));
+        Some(
+            lock::acquire(&lock_path, Duration::from_secs(args.lock_timeout)).map_err(|e| {
+                Failure::new(
+                    ExitKind::Keystore,
+                    "keystore is locked",
+                    path.display().to_string(),
+                    e,
+                    "Wait for the other run to finish, or raise --lock-timeout.",
+                )
+            })?,
+        )
+    };
+    let opened = open::open(&args.keystore)?;
+    let catalog = load_catalog(&args.source)?;
+    let mut plan = plan::plan(&catalog, &opened.keystore, &selection(&args.select, now));
+    let shown = opened.path.display().to_string();
+    if args.dry_run {
+        return show_diff(
+            g,
+            &shown,
+            &opened.how,
+            &opened.keystore,
+            &catalog,
+            &plan,
+            &import_hint(&opened.path),
+        );
+    }
+    warn_about_skips(&plan);
+
+    let before = opened.keystore.clone();
+    let mut updated = opened.keystore.clone();
+    let mut added: Vec<(String, String)> = Vec::new(); // (alias, sha256)
+    for c in plan
+        .cas
+        .iter_mut()
+        .filter(|c| c.status == CaStatus::Missing)
+    {
+        let Some(der) = c.ca.der.as_deref() else {
+            continue;
+        };
+        let alias = plan::choose_alias(&updated, &args.alias_prefix, &c.ca.slug);
+        updated
+            .add_trusted_cert(&alias, der, now.unix_timestamp() * 1000)
+            .map_err(|e| {
+                Failure::new(
+                    ExitKind::Keystore,
+                    "cannot add a certificate",
+                    c.ca.name.clone(),
+                    e,
+                    "Report this as a bug; the keystore was not changed.",
+                )
+            })?;
+        added.push((alias.clone(), sha256_hex(der)));
+        c.status = CaStatus::Added;
+        c.alias = Some(alias);
+        c.present = true;
+    }
+
+    let mut backup_path = None;
+    if !added.is_empty() {
+        let password = Some(opened.password.value.as_str());
+        let new_bytes = updated
+            .to_bytes(password)
+            .map_err(|e| open::keystore_failure(&opened.path, &e, &opened.password))?;
+        let verify = |bytes: &[u8]| verify_written(bytes, &before, password, &added);
+        let backup = if args.no_backup {
+            Backup::None
+        } else if let Some(d) = &args.backup_dir {
+            Backup::Dir(d.clone())
+        } else {
+            Backup::Beside
+        };
+        let opts = ReplaceOptions {
+            backup,
+            stamp: write::backup_stamp(now),
+            verify: &verify,
+            fault: None,
+        };
+        let replaced = write::replace(&opened.path, &opened.bytes, &new_bytes, &opts)
+            .map_err(|e| write_failure(&e))?;
+        backup_path = replaced.backup;
+    }
+
+    let report = report_json(&shown, &updated, &catalog, &plan, backup_path.as_deref());
+    match g.format {
+        Format::Json => output::print_json(&report)?,
+        Format::Text => print_import_text(g, &report, &opened.how, &added, before.entries().len()),
+    }
+    if !added.is_empty() {
+        let restart = "Restart the Java process that uses this keystore (for PIMSYNC: the PIMSYNC service) so that it loads the new trust anchors.";
+        if g.format == Format::Json {
+            output::note(g, restart);
+        }
+    }
+    Ok(0)
+}
+
+/// Re-reads what was written: same entries as before plus exactly the added ones.
+fn verify_written(
+    bytes: &[u8],
+    before: &Keystore,
+    password: Option<&str>,
+    added: &[(String, String)],
+) -> Result<(), String> {
+    let after =
+        Keystore::parse(bytes, Some(before.store_type()), password).map_err(|e| e.to_string())?;
+    if after.is_password_protected() != before.is_password_protected() {
+        return Err("the password protection changed".into());
+    }
+    let expected = before.entries().len() + added.len();
+    if after.entries().len() != expected {
+        return Err(format!(
+            "{} entries, expected {expected}",
+            after.entries().len()
+        ));
+    }
+    if let Some(lost) = before
+        .entries()
+        .iter()
+        .find(|e| !after.entries().contains(e))
+    {
+        return Err(format!("entry {:?} changed", lost.alias));
+    }
+    for (alias, sha256) in added {
+        let found = after.entries().iter().any(|e| {
+            e.kind == EntryKind::TrustedCert
+                && &e.alias == alias
+                && e.certs.first().map(|d| sha256_hex(d)).as_deref() == Some(sha256.as_str())
+        });
+        if !found {
+            return Err(format!("the new entry {alias} is not there"));
+        }
+    }
+    Ok(())
+}
+
+fn write_failure(e: &WriteError) -> Failure {
+    let fix = match e {
+        WriteError::ReadOnly { .. } => "Make it writable (or run as its owner / an administrator) and run again; nothing was changed.",
+        WriteError::Changed { .. } => "Another program (keytool, a package update, another run) wrote it meanwhile; run again. Nothing was changed by us.",
+        WriteError::Verify { .. } => "The original keystore was kept; report this as a bug with the keystore type.",
+        WriteError::Io { .. } => "The original keystore was kept; fix the cause (disk space, permissions) and run again.",
+    };
+    Failure::new(
+        ExitKind::Keystore,
+        "cannot write keystore",
+        e.path().display().to_string(),
+        e,
+        fix,
+    )
+}
+
+fn print_import_text(
+    g: &GlobalOpts,
+    report: &ReportJson,
+    how: &str,
+    added: &[(String, String)],
+    before: usize,
+) {
+    let k = &report.keystore;
+    if added.is_empty() {
+        println!(
+            "0 added: {} already holds every wanted Azure CA ({}).",
+            k.path,
+            summary_line(&report.summary)
+        );
+        return;
+    }
+    if !g.quiet {
+        print_header(report, how);
+        print_table(g, report);
+        println!();
+    }
+    println!(
+        "Added {} CA(s) to {} ({}: {before} -> {} entries).",
+        added.len(),
+        k.path,
+        k.store_type.to_uppercase(),
+        k.entries
+    );
+    println!("Summary: {}", summary_line(&report.summary));
+    match &report.backup {
+        Some(b) => println!("Backup: {b}"),
+        None => println!("Backup: none (--no-backup)"),
+    }
+    println!("Restart the Java process that uses this keystore (for PIMSYNC: the PIMSYNC service) so that it loads the new trust anchors.");
+}

@@ -1,0 +1,283 @@
+//! Which catalog CAs a keystore lacks: the heart of `diff` and `import`.
+//!
+//! Matching follows Java's trust-anchor rules (../shared/reference/keystore-formats.md §5):
+//! the identical certificate is `present`; a trusted certificate with the same subject DN and
+//! SubjectPublicKeyInfo is `equivalent` (Java accepts it as the same anchor). Aliases are
+//! never the test.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::catalog::{Catalog, CatalogCa, PageStatus, Role};
+use crate::cert::{sha256_hex, CertInfo};
+use crate::keystore::{EntryKind, Keystore};
+
+/// CAs every supported Java runtime already ships (contract: default skips).
+pub const DEFAULT_SKIPS: &[(&str, &str)] = &[
+    (
+        "DigiCert Global Root CA",
+        "A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436",
+    ),
+    (
+        "Entrust Root Certification Authority - G2",
+        "8CF427FD790C3AD166068DE81E57EFBB932272D4",
+    ),
+];
+
+pub const DEFAULT_ALIAS_PREFIX: &str = "azure-ca-";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaStatus {
+    Present,
+    Equivalent,
+    Missing,
+    Added,
+    Skipped,
+    Expired,
+    Unavailable,
+}
+
+impl CaStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaStatus::Present => "present",
+            CaStatus::Equivalent => "equivalent",
+            CaStatus::Missing => "missing",
+            CaStatus::Added => "added",
+            CaStatus::Skipped => "skipped",
+            CaStatus::Expired => "expired",
+            CaStatus::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// The SELECT options of the contract.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    pub default_skips: bool,
+    /// Names or SHA-1 thumbprints (any case, colons allowed).
+    pub extra_skips: Vec<String>,
+    pub roots_only: bool,
+    pub now: OffsetDateTime,
+}
+
+impl Selection {
+    pub fn new(now: OffsetDateTime) -> Self {
+        Selection {
+            default_skips: true,
+            extra_skips: Vec::new(),
+            roots_only: false,
+            now,
+        }
+    }
+
+    fn is_skipped(&self, ca: &CatalogCa) -> bool {
+        let defaults = self.default_skips
+            && DEFAULT_SKIPS
+                .iter()
+                .any(|(_, sha1)| ca.sha1.eq_ignore_ascii_case(sha1));
+        defaults
+            || self.extra_skips.iter().any(|s| {
+                let thumb: String = s
+                    .chars()
+                    .filter(|c| *c != ':' && !c.is_whitespace())
+                    .collect();
+                ca.name.eq_ignore_ascii_case(s.trim()) || ca.sha1.eq_ignore_ascii_case(&thumb)
+            })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CaPlan {
+    pub ca: CatalogCa,
+    pub status: CaStatus,
+    /// Where the CA (or its equivalent) is in the keystore, or the alias it was added under.
+    pub alias: Option<String>,
+    /// Whether the keystore holds this CA or an equivalent anchor.
+    pub present: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Summary {
+    pub present: usize,
+    pub equivalent: usize,
+    pub missing: usize,
+    pub added: usize,
+    pub skipped: usize,
+    pub expired: usize,
+    pub unavailable: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub cas: Vec<CaPlan>,
+}
+
+impl Plan {
+    pub fn summary(&self) -> Summary {
+        let mut s = Summary::default();
+        for c in &self.cas {
+            match c.status {
+                CaStatus::Present => s.present += 1,
+                CaStatus::Equivalent => s.equivalent += 1,
+                CaStatus::Missing => s.missing += 1,
+                CaStatus::Added => s.added += 1,
+                CaStatus::Skipped => s.skipped += 1,
+                CaStatus::Expired => s.expired += 1,
+                CaStatus::Unavailable => s.unavailable += 1,
+            }
+        }
+        s
+    }
+
+    pub fn missing(&self) -> impl Iterator<Item = &CaPlan> {
+        self.cas.iter().filter(|c| c.status == CaStatus::Missing)
+    }
+}
+
+/// What the keystore's trusted certificates are, indexed the two ways Java matches them.
+struct Anchors {
+    by_sha256: HashMap<String, String>,
+    by_name_and_key: HashMap<(Vec<u8>, Vec<u8>), String>,
+}
+
+impl Anchors {
+    fn of(keystore: &Keystore) -> Anchors {
+        let mut by_sha256 = HashMap::new();
+        let mut by_name_and_key = HashMap::new();
+        for e in keystore
+            .entries()
+            .iter()
+            .filter(|e| e.kind == EntryKind::TrustedCert)
+        {
+            let Some(der) = e.certs.first() else { continue };
+            // The first alias wins: it is the one keytool -list shows first for duplicates.
+            by_sha256
+                .entry(sha256_hex(der))
+                .or_insert_with(|| e.alias.clone());
+            if let Ok(info) = CertInfo::parse(der) {
+                by_name_and_key
+                    .entry((info.subject_der, info.spki_der))
+                    .or_insert_with(|| e.alias.clone());
+            }
+        }
+        Anchors {
+            by_sha256,
+            by_name_and_key,
+        }
+    }
+
+    /// (alias, exact) of the entry that anchors `der`, if any.
+    fn find(&self, der: &[u8]) -> Option<(String, bool)> {
+        if let Some(a) = self.by_sha256.get(&sha256_hex(der)) {
+            return Some((a.clone(), true));
+        }
+        let info = CertInfo::parse(der).ok()?;
+        self.by_name_and_key
+            .get(&(info.subject_der, info.spki_der))
+            .map(|a| (a.clone(), false))
+    }
+}
+
+/// The CAs a diff reports: every CA on the page and the extra ones (retired CAs are only for
+/// pruning), restricted to roots with --roots-only.
+pub fn candidates<'a>(
+    catalog: &'a Catalog,
+    selection: &'a Selection,
+) -> impl Iterator<Item = &'a CatalogCa> {
+    catalog
+        .cas
+        .iter()
+        .filter(|ca| matches!(ca.status, PageStatus::Listed | PageStatus::Extra))
+        .filter(move |ca| !selection.roots_only || ca.role == Role::Root)
+}
+
+pub fn plan(catalog: &Catalog, keystore: &Keystore, selection: &Selection) -> Plan {
+    let anchors = Anchors::of(keystore);
+    let today = selection.now.date();
+    let cas = candidates(catalog, selection)
+        .map(|ca| {
+            let held = ca.der.as_deref().and_then(|d| anchors.find(d));
+            let (alias, present, exact) = match held {
+                Some((a, exact)) => (Some(a), true, exact),
+                None => (None, false, false),
+            };
+            let expired = ca.not_after.is_some_and(|d| d < today);
+            let status = if selection.is_skipped(ca) {
+                CaStatus::Skipped
+            } else if expired {
+                CaStatus::Expired
+            } else if present && exact {
+                CaStatus::Present
+            } else if present {
+                CaStatus::Equivalent
+            } else if ca.der.is_none() {
+                CaStatus::Unavailable
+            } else {
+                CaStatus::Missing
+            };
+            CaPlan {
+                ca: ca.clone(),
+                status,
+                alias,
+                present,
+            }
+        })
+        .collect();
+    Plan { cas }
+}
+
+/// Lower-case alias `<prefix><slug>`, with `-2`, `-3`... when another entry has the name.
+pub fn choose_alias(keystore: &Keystore, prefix: &str, slug: &str) -> String {
+    let base = format!("{prefix}{slug}").to_lowercase();
+    if !keystore.contains_alias(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|a| !keystore.contains_alias(a))
+        .unwrap_or(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ca(name: &str, sha1: &str) -> CatalogCa {
+        CatalogCa {
+            name: name.into(),
+            role: Role::Root,
+            variant: None,
+            status: PageStatus::Listed,
+            sha1: sha1.into(),
+            sha256: None,
+            serial: None,
+            not_after: None,
+            urls: vec![],
+            slug: "x".into(),
+            der: None,
+        }
+    }
+
+    #[test]
+    fn skips_by_default_name_or_thumbprint() {
+        let now = OffsetDateTime::now_utc();
+        let mut sel = Selection::new(now);
+        assert!(sel.is_skipped(&ca(
+            "DigiCert Global Root CA",
+            "A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436"
+        )));
+        assert!(!sel.is_skipped(&ca("Other", "00")));
+        sel.extra_skips = vec!["other".into(), "ab:cd".into()];
+        assert!(sel.is_skipped(&ca("Other", "00")));
+        assert!(sel.is_skipped(&ca("Y", "ABCD")));
+        sel.default_skips = false;
+        assert!(!sel.is_skipped(&ca(
+            "DigiCert Global Root CA",
+            "A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436"
+        )));
+    }
+}
