@@ -1,15 +1,244 @@
-//! `azure-cacerts fetch`. STUB: being written.
-use clap::Args;
+//! `azure-cacerts fetch [SOURCE] [--out DIR]`: obtain and verify every CA of the catalog
+//! (download with --online, check the embedded or bundled copies otherwise), and with
+//! `--out DIR` write an offline bundle. Nothing is written unless everything verified.
 
-use super::args::{GlobalOpts, SourceOpts};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::args::{Format, GlobalOpts, SourceOpts};
+use super::catalog_cmd::{describe_source, emit, source_spec, ymd, CatalogSummary, DownloadBar};
+use super::output;
+use crate::catalog::{self, bundle, CaOrigin, CaReport, CatalogCa, ChainCheck, PageStatus};
 use crate::error::CliResult;
 
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
     #[command(flatten)]
     pub source: SourceOpts,
+    /// Write an offline bundle (catalog.toml + pem/) to DIR, for `--bundle DIR` elsewhere.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
-pub fn run(_args: &FetchArgs, _g: &GlobalOpts) -> CliResult<i32> {
-    Err(super::unimplemented_command("fetch"))
+pub fn run(args: &FetchArgs, g: &GlobalOpts) -> CliResult<i32> {
+    let spec = source_spec(&args.source)?;
+    let bar = DownloadBar::new(g, &spec);
+    let obtained = catalog::load_with(&spec, &bar)?;
+    for w in &obtained.warnings {
+        output::warn(w);
+    }
+    let c = &obtained.catalog;
+
+    let written = match &args.out {
+        Some(dir) => Some(bundle::write(c, dir, time::OffsetDateTime::now_utc())?),
+        None => None,
+    };
+
+    let today = time::OffsetDateTime::now_utc().date();
+    let rows: Vec<Row> = c
+        .cas
+        .iter()
+        .zip(&obtained.reports)
+        .map(|(ca, r)| Row::of(ca, r, today))
+        .collect();
+    let summary = Summary::of(&rows);
+    match g.format {
+        Format::Json => output::print_json(&FetchDoc {
+            catalog: CatalogSummary::of(c),
+            cas: rows,
+            summary,
+            bundle: written.as_ref().map(|w| w.dir.display().to_string()),
+        })?,
+        Format::Text => {
+            let mut text = render_text(c, &rows, &summary, g);
+            if let Some(w) = &written {
+                let _ = writeln!(
+                    text,
+                    "Bundle written: {} ({} certificates)",
+                    w.dir.display(),
+                    w.certificates
+                );
+            }
+            emit(&text);
+        }
+    }
+    Ok(0)
+}
+
+#[derive(Debug, Serialize)]
+struct FetchDoc {
+    catalog: CatalogSummary,
+    cas: Vec<Row>,
+    summary: Summary,
+    bundle: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Row {
+    name: String,
+    slug: String,
+    role: &'static str,
+    variant: Option<String>,
+    status: &'static str,
+    sha1: String,
+    sha256: Option<String>,
+    not_after: Option<String>,
+    expired: bool,
+    available: bool,
+    /// downloaded | built-in | bundle | unavailable
+    origin: &'static str,
+    /// The URL the certificate came from (after redirects), when downloaded.
+    url: Option<String>,
+    /// self-signed | verified | issuer-not-in-set | unsupported | not-checked
+    signature: &'static str,
+    /// The CA of the set whose key verified the signature.
+    signed_by: Option<String>,
+    /// Details when the signature could not be checked.
+    signature_note: Option<String>,
+}
+
+impl Row {
+    fn of(ca: &CatalogCa, r: &CaReport, today: time::Date) -> Row {
+        let (signed_by, note) = match &r.chain {
+            ChainCheck::SignedBy { name, .. } => (Some(name.clone()), None),
+            ChainCheck::IssuerNotInSet { issuer } => {
+                (None, Some(format!("issuer not in the catalog: {issuer}")))
+            }
+            ChainCheck::Unsupported { why } => (None, Some(why.clone())),
+            _ => (None, None),
+        };
+        Row {
+            name: ca.name.clone(),
+            slug: ca.slug.clone(),
+            role: ca.role.as_str(),
+            variant: ca.variant.clone(),
+            status: ca.status.as_str(),
+            sha1: ca.sha1.clone(),
+            sha256: ca.sha256.clone(),
+            not_after: ca.not_after.map(ymd),
+            expired: ca.is_expired_on(today),
+            available: ca.der.is_some(),
+            origin: r.origin.as_str(),
+            url: match &r.origin {
+                CaOrigin::Downloaded { url } => Some(url.clone()),
+                _ => None,
+            },
+            signature: r.chain.as_str(),
+            signed_by,
+            signature_note: note,
+        }
+    }
+
+    fn display_name(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{} ({v})", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Default)]
+struct Summary {
+    /// Listed and extra CAs with a verified certificate.
+    verified: usize,
+    downloaded: usize,
+    /// Listed and extra CAs without one.
+    unavailable: usize,
+    /// Retired CAs (kept for pruning; never downloaded).
+    retired: usize,
+    self_signed: usize,
+    signed_in_set: usize,
+    issuer_not_in_set: usize,
+    unsupported: usize,
+}
+
+impl Summary {
+    fn of(rows: &[Row]) -> Summary {
+        let mut s = Summary::default();
+        for r in rows {
+            if r.status == PageStatus::Retired.as_str() {
+                s.retired += 1;
+                continue;
+            }
+            if r.available {
+                s.verified += 1;
+            } else {
+                s.unavailable += 1;
+            }
+            if r.origin == "downloaded" {
+                s.downloaded += 1;
+            }
+            match r.signature {
+                "self-signed" => s.self_signed += 1,
+                "verified" => s.signed_in_set += 1,
+                "issuer-not-in-set" => s.issuer_not_in_set += 1,
+                "unsupported" => s.unsupported += 1,
+                _ => {}
+            }
+        }
+        s
+    }
+}
+
+fn render_text(c: &catalog::Catalog, rows: &[Row], s: &Summary, g: &GlobalOpts) -> String {
+    let mut out = String::new();
+    let color = output::use_color(g);
+    if !g.quiet {
+        let _ = writeln!(out, "{}", describe_source(c));
+        let _ = writeln!(out);
+        // Retired CAs are only there to be pruned: the table shows what an import would use.
+        let shown: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.status != PageStatus::Retired.as_str())
+            .collect();
+        let width = shown
+            .iter()
+            .map(|r| r.display_name().chars().count())
+            .max()
+            .unwrap_or(4);
+        for r in shown {
+            let origin = format!("{:<11}", r.origin);
+            let origin = if r.available {
+                origin
+            } else {
+                output::paint(color, "33", &origin)
+            };
+            let sig = match r.signature {
+                "self-signed" => "self-signed".to_string(),
+                "verified" => format!("signed by {}", r.signed_by.as_deref().unwrap_or("?")),
+                "not-checked" => "-".to_string(),
+                _ => r
+                    .signature_note
+                    .clone()
+                    .unwrap_or_else(|| r.signature.to_string()),
+            };
+            let expired = if r.expired {
+                output::paint(color, "31", " EXPIRED")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "  {origin}  {:<width$}  {sig}{expired}",
+                r.display_name()
+            );
+        }
+        let _ = writeln!(out);
+    }
+    let _ = writeln!(
+        out,
+        "{} CAs verified ({} downloaded), {} unavailable, {} retired kept; signatures: {} checked against an issuer in the set, {} self-signed, {} with the issuer outside the set{}",
+        s.verified,
+        s.downloaded,
+        s.unavailable,
+        s.retired,
+        s.signed_in_set,
+        s.self_signed,
+        s.issuer_not_in_set,
+        if s.unsupported > 0 { format!(", {} unsupported", s.unsupported) } else { String::new() }
+    );
+    out
 }

@@ -1,0 +1,428 @@
+//! Resolving a SOURCE to a verified catalog, and the HTTP that `--online` needs.
+//!
+//! Downloads use reqwest's blocking client with rustls (no OpenSSL). Proxies: `--proxy`
+//! when given (NO_PROXY still applies, as with curl), else HTTPS_PROXY / HTTP_PROXY /
+//! ALL_PROXY / NO_PROXY from the environment (reqwest reads them). Each request is retried
+//! for connection errors, timeouts and 5xx answers only — a 404 or a wrong body will not
+//! get better by asking again.
+
+use std::io::Read;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use super::verify::{self, CaOrigin, CaReport};
+use super::{builtin, bundle, chain_message, live, page, Catalog, CatalogError, SourceSpec};
+
+/// How many downloads run at once.
+const PARALLEL: usize = 4;
+/// Waits before the second and third attempt.
+const BACKOFF: [Duration; 2] = [Duration::from_millis(500), Duration::from_millis(1000)];
+/// Certificates are a few KiB; anything this large is not one.
+const MAX_CERT_BYTES: u64 = 1 << 20;
+/// The markdown page is ~100 KiB.
+const MAX_PAGE_BYTES: u64 = 8 << 20;
+
+/// Progress of the downloads, for a progress bar. Called from several threads.
+pub trait Progress: Sync {
+    fn begin(&self, _total: usize) {}
+    fn advance(&self, _what: &str) {}
+    fn finish(&self) {}
+}
+
+/// No progress display.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// A resolved SOURCE: the catalog (every `der` verified), what happened to each CA (same
+/// order as `catalog.cas`), and warnings worth showing.
+#[derive(Debug, Clone)]
+pub struct Obtained {
+    pub catalog: Catalog,
+    pub reports: Vec<CaReport>,
+    pub warnings: Vec<String>,
+}
+
+/// [`super::load`] with progress and the report `fetch` prints.
+pub fn load_with(spec: &SourceSpec, progress: &dyn Progress) -> Result<Obtained, CatalogError> {
+    let (catalog, origins, warnings) = if let Some(dir) = &spec.bundle {
+        let catalog = bundle::read(dir)?;
+        let origins = catalog
+            .cas
+            .iter()
+            .map(|c| {
+                if c.der.is_some() {
+                    CaOrigin::Bundle
+                } else {
+                    CaOrigin::Unavailable
+                }
+            })
+            .collect();
+        (catalog, origins, Vec::new())
+    } else if spec.is_online() {
+        online(spec, progress)?
+    } else {
+        let catalog = builtin::load()?;
+        let origins = catalog
+            .cas
+            .iter()
+            .map(|c| {
+                if c.der.is_some() {
+                    CaOrigin::BuiltIn
+                } else {
+                    CaOrigin::Unavailable
+                }
+            })
+            .collect();
+        (catalog, origins, Vec::new())
+    };
+    let chains = verify::check_chains(&catalog.cas)?;
+    let reports = catalog
+        .cas
+        .iter()
+        .zip(origins)
+        .zip(chains)
+        .map(|((ca, origin), chain)| CaReport {
+            slug: ca.slug.clone(),
+            origin,
+            chain,
+        })
+        .collect();
+    Ok(Obtained {
+        catalog,
+        reports,
+        warnings,
+    })
+}
+
+type Resolved = (Catalog, Vec<CaOrigin>, Vec<String>);
+
+fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, CatalogError> {
+    let base = builtin::load()?;
+    let client = client(spec)?;
+    let page_url = spec.page_url().to_string();
+    let (body, _) = get(&client, &page_url, MAX_PAGE_BYTES, None)?;
+    let text = String::from_utf8(body).map_err(|_| CatalogError::Page {
+        url: page_url.clone(),
+        why: "the page is not UTF-8 text".into(),
+    })?;
+    let parsed = page::parse(&text).map_err(|e| CatalogError::Page {
+        url: page_url.clone(),
+        why: e.0,
+    })?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let merged = live::merge(&base, &parsed, &page_url, today);
+    let mut catalog = merged.catalog;
+    let warnings = merged.warnings;
+
+    // Everything the page lists is downloaded. Retired and extra CAs are not on the page:
+    // they keep their pinned built-in copy, and are downloaded only when there is none.
+    let mut origins: Vec<CaOrigin> = catalog
+        .cas
+        .iter()
+        .map(|c| {
+            if c.der.is_some() {
+                CaOrigin::BuiltIn
+            } else {
+                CaOrigin::Unavailable
+            }
+        })
+        .collect();
+    let jobs: Vec<usize> = (0..catalog.cas.len())
+        .filter(|&i| {
+            let c = &catalog.cas[i];
+            !c.urls.is_empty()
+                && (merged.from_page.contains(&i)
+                    || (c.status == super::PageStatus::Extra && c.der.is_none()))
+        })
+        .collect();
+
+    let results = download_all(&client, &catalog, &jobs, progress);
+
+    // A thumbprint or parse failure outranks a network failure: it may be an attack, and
+    // the user should hear about it first.
+    let mut network: Option<CatalogError> = None;
+    let mut failures = 0usize;
+    let mut downloaded = Vec::with_capacity(jobs.len());
+    for (&i, result) in jobs.iter().zip(results) {
+        match result {
+            Ok(d) => downloaded.push((i, d)),
+            Err(e @ CatalogError::Network { .. }) => {
+                failures += 1;
+                network.get_or_insert(e);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some(e) = network {
+        return Err(match e {
+            CatalogError::Network { url, ca, why } if failures > 1 => CatalogError::Network {
+                url,
+                ca,
+                why: format!("{why} (and {} more downloads failed)", failures - 1),
+            },
+            e => e,
+        });
+    }
+    for (i, d) in downloaded {
+        let ca = &mut catalog.cas[i];
+        ca.sha256.get_or_insert(d.checked.info.sha256.clone());
+        ca.not_after = Some(d.checked.info.not_after.date());
+        if ca.serial.is_none() {
+            ca.serial = Some(d.checked.serial.clone());
+        }
+        ca.der = Some(d.der);
+        origins[i] = CaOrigin::Downloaded { url: d.url };
+    }
+    Ok((catalog, origins, warnings))
+}
+
+struct Download {
+    der: Vec<u8>,
+    url: String,
+    checked: verify::Checked,
+}
+
+/// Downloads `jobs` (indexes into `catalog.cas`) a few at a time; results in job order.
+fn download_all(
+    client: &reqwest::blocking::Client,
+    catalog: &Catalog,
+    jobs: &[usize],
+    progress: &dyn Progress,
+) -> Vec<Result<Download, CatalogError>> {
+    progress.begin(jobs.len());
+    let next = AtomicUsize::new(0);
+    let slots: Mutex<Vec<Option<Result<Download, CatalogError>>>> =
+        Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..PARALLEL.min(jobs.len()) {
+            s.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                let Some(&i) = jobs.get(k) else { break };
+                let ca = &catalog.cas[i];
+                let result = download_one(client, ca);
+                progress.advance(&ca.display_name());
+                if let Ok(mut slots) = slots.lock() {
+                    slots[k] = Some(result);
+                }
+            });
+        }
+    });
+    progress.finish();
+    let slots = slots.into_inner().unwrap_or_else(|p| p.into_inner());
+    slots
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| {
+                Err(CatalogError::Network {
+                    url: String::new(),
+                    ca: None,
+                    why: "download did not run".into(),
+                })
+            })
+        })
+        .collect()
+}
+
+/// Tries the CA's URLs in order until one answers; the answer must then verify (a wrong
+/// body is never papered over by trying another address).
+fn download_one(
+    client: &reqwest::blocking::Client,
+    ca: &super::CatalogCa,
+) -> Result<Download, CatalogError> {
+    let mut last: Option<CatalogError> = None;
+    for url in &ca.urls {
+        match get(client, url, MAX_CERT_BYTES, Some(&ca.display_name())) {
+            Ok((body, final_url)) => {
+                let der = verify::decode_pinned(&body, &ca.sha1).map_err(|why| {
+                    CatalogError::Verification {
+                        ca: ca.display_name(),
+                        why: format!("{why}, downloaded from {final_url}"),
+                    }
+                })?;
+                let checked = verify::check_pins(ca, &der).map_err(|e| match e {
+                    CatalogError::Verification { ca, why } => CatalogError::Verification {
+                        ca,
+                        why: format!("{why}, downloaded from {final_url}"),
+                    },
+                    e => e,
+                })?;
+                return Ok(Download {
+                    der,
+                    url: final_url,
+                    checked,
+                });
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| CatalogError::Network {
+        url: String::new(),
+        ca: Some(ca.display_name()),
+        why: "no download URL".into(),
+    }))
+}
+
+pub(crate) fn client(spec: &SourceSpec) -> Result<reqwest::blocking::Client, CatalogError> {
+    if spec.timeout.is_zero() {
+        return Err(CatalogError::Option {
+            option: "--timeout".into(),
+            why: "must be at least 1 second".into(),
+        });
+    }
+    let mut b = reqwest::blocking::Client::builder()
+        .user_agent(concat!("azure-cacerts/", env!("CARGO_PKG_VERSION")))
+        .timeout(spec.timeout)
+        .connect_timeout(spec.timeout)
+        .redirect(reqwest::redirect::Policy::limited(10));
+    if let Some(p) = spec
+        .proxy
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let proxy = reqwest::Proxy::all(p).map_err(|e| CatalogError::Option {
+            option: format!("--proxy {p}"),
+            why: chain_message(&e),
+        })?;
+        b = b.proxy(proxy.no_proxy(reqwest::NoProxy::from_env()));
+    }
+    b.build().map_err(|e| CatalogError::Option {
+        option: "network client".into(),
+        why: chain_message(&e),
+    })
+}
+
+enum Attempt {
+    Retry(String),
+    Fail(String),
+}
+
+/// GET with retries; returns the body and the final URL (after redirects).
+fn get(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    limit: u64,
+    ca: Option<&str>,
+) -> Result<(Vec<u8>, String), CatalogError> {
+    let fail = |why: String| CatalogError::Network {
+        url: url.to_string(),
+        ca: ca.map(str::to_string),
+        why,
+    };
+    let mut attempt = 0;
+    loop {
+        match get_once(client, url, limit) {
+            Ok(ok) => return Ok(ok),
+            Err(Attempt::Fail(why)) => return Err(fail(why)),
+            Err(Attempt::Retry(why)) => {
+                let Some(wait) = BACKOFF.get(attempt) else {
+                    return Err(fail(format!("{why} (after {} attempts)", attempt + 1)));
+                };
+                tracing::debug!("{url}: {why}; retrying in {} ms", wait.as_millis());
+                std::thread::sleep(*wait);
+                attempt += 1;
+            }
+        }
+    }
+}
+
+fn get_once(
+    client: &reqwest::blocking::Client,
+    url: &str,
+    limit: u64,
+) -> Result<(Vec<u8>, String), Attempt> {
+    tracing::debug!("GET {url}");
+    let resp = client.get(url).send().map_err(classify)?;
+    let status = resp.status();
+    let final_url = resp.url().to_string();
+    if status.is_server_error() {
+        return Err(Attempt::Retry(format!("HTTP {status} from {final_url}")));
+    }
+    if !status.is_success() {
+        return Err(Attempt::Fail(format!("HTTP {status} from {final_url}")));
+    }
+    if resp.content_length().is_some_and(|n| n > limit) {
+        return Err(Attempt::Fail(format!(
+            "the answer is larger than {limit} bytes"
+        )));
+    }
+    let mut body = Vec::new();
+    // A connection that breaks mid-body is as transient as one that never opened.
+    resp.take(limit + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| Attempt::Retry(format!("reading the answer failed: {}", chain_message(&e))))?;
+    if body.len() as u64 > limit {
+        return Err(Attempt::Fail(format!(
+            "the answer is larger than {limit} bytes"
+        )));
+    }
+    Ok((body, final_url))
+}
+
+fn classify(e: reqwest::Error) -> Attempt {
+    let why = if e.is_timeout() {
+        "timed out".to_string()
+    } else {
+        // reqwest's own message repeats the URL; the causes say what went wrong.
+        let mut src = std::error::Error::source(&e);
+        let mut parts = Vec::new();
+        while let Some(s) = src {
+            let t = s.to_string();
+            if !parts.contains(&t) {
+                parts.push(t);
+            }
+            src = s.source();
+        }
+        if parts.is_empty() {
+            chain_message(&e)
+        } else {
+            parts.join(": ")
+        }
+    };
+    if e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() {
+        Attempt::Retry(why)
+    } else {
+        Attempt::Fail(why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::ChainCheck;
+
+    #[test]
+    fn a_zero_timeout_or_bad_proxy_is_an_option_error() {
+        let spec = SourceSpec {
+            timeout: Duration::ZERO,
+            ..SourceSpec::default()
+        };
+        assert_eq!(client(&spec).unwrap_err().exit_kind().code(), 2);
+        let spec = SourceSpec {
+            proxy: Some("http://[::1".into()),
+            ..SourceSpec::default()
+        };
+        assert_eq!(client(&spec).unwrap_err().exit_kind().code(), 2);
+    }
+
+    #[test]
+    fn builtin_source_needs_no_network() {
+        let o = load_with(&SourceSpec::default(), &NoProgress).unwrap();
+        assert_eq!(o.catalog.cas.len(), o.reports.len());
+        assert!(o
+            .reports
+            .iter()
+            .all(|r| r.origin != CaOrigin::Downloaded { url: String::new() }));
+        let unavailable = o
+            .reports
+            .iter()
+            .filter(|r| r.origin == CaOrigin::Unavailable)
+            .count();
+        assert_eq!(unavailable, 14);
+        assert!(o
+            .reports
+            .iter()
+            .any(|r| matches!(r.chain, ChainCheck::SignedBy { .. })));
+    }
+}
