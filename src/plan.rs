@@ -90,6 +90,13 @@ impl Selection {
     }
 }
 
+/// One of the CAs Java runtimes ship (skipped unless --no-default-skips).
+pub fn is_default_skip(ca: &CatalogCa) -> bool {
+    DEFAULT_SKIPS
+        .iter()
+        .any(|(_, sha1)| ca.sha1.eq_ignore_ascii_case(sha1))
+}
+
 #[derive(Debug, Clone)]
 pub struct CaPlan {
     pub ca: CatalogCa,
@@ -280,4 +287,63 @@ mod tests {
             "A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436"
         )));
     }
+}
+
+/// An entry `refresh --prune` removes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Pruned {
+    pub alias: String,
+    pub name: String,
+    pub sha1: String,
+    /// "expired" or "retired".
+    pub reason: &'static str,
+}
+
+/// Entries we may remove: the alias carries our prefix AND the certificate has expired or is
+/// a CA Microsoft retired from the page. Anything else (entries of people or of the JDK, even
+/// expired ones) is never touched.
+pub fn prunable(
+    keystore: &Keystore,
+    catalog: &Catalog,
+    prefix: &str,
+    now: OffsetDateTime,
+) -> Vec<Pruned> {
+    let prefix = prefix.to_lowercase();
+    let mut out: Vec<Pruned> = Vec::new();
+    for e in keystore
+        .entries()
+        .iter()
+        .filter(|e| e.kind == EntryKind::TrustedCert)
+    {
+        if !e.alias.to_lowercase().starts_with(&prefix) || out.iter().any(|p| p.alias == e.alias) {
+            continue;
+        }
+        let Some(der) = e.certs.first() else { continue };
+        let sha1 = crate::cert::sha1_hex(der);
+        let info = CertInfo::parse(der).ok();
+        let name = info
+            .as_ref()
+            .map(|i| i.display_name().to_string())
+            .unwrap_or_else(|| e.alias.clone());
+        let retired = catalog
+            .cas
+            .iter()
+            .any(|ca| ca.status == PageStatus::Retired && ca.sha1.eq_ignore_ascii_case(&sha1));
+        // A certificate we cannot parse is not ours to judge.
+        let expired = info.as_ref().is_some_and(|i| i.is_expired_at(now));
+        let reason = if expired {
+            "expired"
+        } else if retired {
+            "retired"
+        } else {
+            continue;
+        };
+        out.push(Pruned {
+            alias: e.alias.clone(),
+            name,
+            sha1,
+            reason,
+        });
+    }
+    out
 }

@@ -38,7 +38,10 @@ fn keytool_blocks(kt: &Path, ks: &Path, storepass: &str) -> Vec<(String, String)
     let text = stdout(&o);
     text.split("*******************************************")
         .filter_map(|block| {
-            let alias = block.lines().find_map(|l| l.strip_prefix("Alias name: "))?;
+            // The first block also carries the header ("Your keystore contains N entries").
+            let start = block.find("Alias name: ")?;
+            let block = &block[start..];
+            let alias = block.lines().next()?.strip_prefix("Alias name: ")?;
             Some((alias.to_string(), block.trim().to_string()))
         })
         .collect()

@@ -91,19 +91,6 @@ pub struct SourceOpts {
     pub timeout: u64,
 }
 
-impl SourceOpts {
-    /// The library's view of the SOURCE options.
-    pub fn spec(&self) -> crate::catalog::SourceSpec {
-        crate::catalog::SourceSpec {
-            online: self.online || self.catalog_url.is_some(),
-            catalog_url: self.catalog_url.clone(),
-            bundle: self.bundle.clone(),
-            proxy: self.proxy.clone(),
-            timeout: std::time::Duration::from_secs(self.timeout.max(1)),
-        }
-    }
-}
-
 /// Which catalog CAs are wanted.
 #[derive(Debug, Clone, Args)]
 pub struct SelectOpts {

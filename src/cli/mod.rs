@@ -9,6 +9,7 @@ mod open;
 pub mod output;
 mod password;
 mod reconcile;
+mod refresh;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +43,8 @@ pub enum Command {
     Diff(reconcile::DiffArgs),
     /// Add the missing Azure CAs (backup, atomic write, verified).
     Import(reconcile::ImportArgs),
+    /// Import for schedulers: live catalog, lock, optional prune, quiet when nothing changed.
+    Refresh(refresh::RefreshArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -72,6 +75,7 @@ fn run(cli: &Cli) -> CliResult<i32> {
         Command::Fetch(a) => fetch_cmd::run(a, g),
         Command::Diff(a) => reconcile::run_diff(a, g),
         Command::Import(a) => reconcile::run_import(a, g),
+        Command::Refresh(a) => refresh::run(a, g),
     }
 }
 

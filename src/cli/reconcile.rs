@@ -8,8 +8,8 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::args::{Format, GlobalOpts, KeystoreOpts, SelectOpts, SourceOpts};
-use super::{open, output};
-use crate::catalog::{self, Catalog, CatalogError, CatalogSource};
+use super::{catalog_cmd, open, output};
+use crate::catalog::{self, Catalog, CatalogError};
 use crate::cert::sha256_hex;
 use crate::error::{CliResult, ExitKind, Failure};
 use crate::keystore::{EntryKind, Keystore};
@@ -65,26 +65,18 @@ pub fn selection(opts: &SelectOpts, now: OffsetDateTime) -> Selection {
 }
 
 pub fn catalog_failure(e: &CatalogError) -> Failure {
-    let fix = match e.exit_kind() {
-        ExitKind::Network => {
-            "Check the network and proxy (--proxy, HTTPS_PROXY), or work offline with the built-in catalog (drop --online) or --bundle DIR."
-        }
-        ExitKind::Verification => {
-            "Do not use these files; fetch again, or use the built-in catalog (drop --online/--bundle)."
-        }
-        _ => "Check the --bundle / --catalog-url argument.",
-    };
-    Failure::new(
-        e.exit_kind(),
-        "cannot load the CA catalog",
-        "catalog",
-        e,
-        fix,
-    )
+    e.to_failure()
 }
 
-pub fn load_catalog(source: &SourceOpts) -> CliResult<Catalog> {
-    catalog::load(&source.spec()).map_err(|e| catalog_failure(&e))
+/// Resolves the SOURCE options (progress bar on a terminal, warnings on stderr).
+pub fn load_catalog(source: &SourceOpts, g: &GlobalOpts) -> CliResult<Catalog> {
+    let spec = catalog_cmd::source_spec(source)?;
+    let bar = catalog_cmd::DownloadBar::new(g, &spec);
+    let obtained = catalog::load_with(&spec, &bar)?;
+    for w in &obtained.warnings {
+        output::warn(w);
+    }
+    Ok(obtained.catalog)
 }
 
 // ---- JSON of the contract
@@ -103,6 +95,9 @@ pub struct CatalogJson {
     pub source: &'static str,
     pub page_date: Option<String>,
     pub count: usize,
+    /// refresh only: why the live catalog could not be used and the built-in one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -125,14 +120,9 @@ pub struct ReportJson {
     pub cas: Vec<CaJson>,
     pub summary: Summary,
     pub backup: Option<String>,
-}
-
-pub fn source_name(s: CatalogSource) -> &'static str {
-    match s {
-        CatalogSource::BuiltIn => "built-in",
-        CatalogSource::Live => "live",
-        CatalogSource::Bundle => "bundle",
-    }
+    /// refresh --prune only: what was removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<Vec<plan::Pruned>>,
 }
 
 fn date_string(d: time::Date) -> String {
@@ -154,9 +144,10 @@ pub fn report_json(
             password_protected: ks.is_password_protected(),
         },
         catalog: CatalogJson {
-            source: source_name(catalog.source),
+            source: catalog.source.as_str(),
             page_date: catalog.page_date.clone(),
             count: plan.cas.len(),
+            fallback: None,
         },
         cas: plan
             .cas
@@ -179,6 +170,7 @@ pub fn report_json(
             .collect(),
         summary: plan.summary(),
         backup: backup.map(|b| b.display().to_string()),
+        pruned: None,
     }
 }
 
@@ -263,15 +255,24 @@ fn print_header(report: &ReportJson, how: &str) {
     println!();
 }
 
-fn warn_about_skips(plan: &Plan) {
+fn warn_about_skips(g: &GlobalOpts, plan: &Plan) {
+    if g.quiet {
+        return;
+    }
     for c in plan
         .cas
         .iter()
         .filter(|c| c.status == CaStatus::Skipped && !c.present)
     {
+        let why = if plan::is_default_skip(&c.ca) {
+            "Java runtimes ship it"
+        } else {
+            "--skip"
+        };
         output::warn(format!(
-            "{} is skipped (Java runtimes ship it) but this keystore does not hold it: chains through it will fail. Add it with --no-default-skips.",
-            c.ca.name
+            "{} is skipped ({why}) but this keystore does not hold it: chains through it will fail. {}",
+            c.ca.name,
+            if why == "--skip" { "Drop the --skip to add it." } else { "Add it with --no-default-skips." }
         ));
     }
 }
@@ -280,7 +281,7 @@ fn warn_about_skips(plan: &Plan) {
 
 pub fn run_diff(args: &DiffArgs, g: &GlobalOpts) -> CliResult<i32> {
     let opened = open::open(&args.keystore)?;
-    let catalog = load_catalog(&args.source)?;
+    let catalog = load_catalog(&args.source, g)?;
     let plan = plan::plan(
         &catalog,
         &opened.keystore,
@@ -316,7 +317,7 @@ fn show_diff(
     plan: &Plan,
     hint: &str,
 ) -> CliResult<i32> {
-    warn_about_skips(plan);
+    warn_about_skips(g, plan);
     let report = report_json(path, ks, catalog, plan, None);
     let missing = report.summary.missing;
     match g.format {
@@ -338,49 +339,81 @@ fn show_diff(
 
 // ---- import
 
-pub fn run_import(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
-    let now = OffsetDateTime::now_utc();
-    let (path, _how) = open::locate(&args.keystore)?;
-    // Lock before reading, so that what we parse is what we replace.
-    let _lock = if args.dry_run {
-        None
-    } else {
-        let lock_path = args
-            .lock_file
-            .clone()
-            .unwrap_or_else(|| lock::default_lock_path(&path));
-        Some(
-            lock::acquire(&lock_path, Duration::from_secs(args.lock_timeout)).map_err(|e| {
-                Failure::new(
-                    ExitKind::Keystore,
-                    "keystore is locked",
-                    path.display().to_string(),
-                    e,
-                    "Wait for the other run to finish, or raise --lock-timeout.",
-                )
-            })?,
-        )
-    };
-    let opened = open::open(&args.keystore)?;
-    let catalog = load_catalog(&args.source)?;
-    let mut plan = plan::plan(&catalog, &opened.keystore, &selection(&args.select, now));
-    let shown = opened.path.display().to_string();
-    if args.dry_run {
-        return show_diff(
-            g,
-            &shown,
-            &opened.how,
-            &opened.keystore,
-            &catalog,
-            &plan,
-            &import_hint(&opened.path),
-        );
+/// How `import` and `refresh` change a keystore.
+#[derive(Debug, Clone)]
+pub struct ApplySettings {
+    pub backup: Backup,
+    pub alias_prefix: String,
+    pub lock_file: Option<PathBuf>,
+    pub lock_timeout: Duration,
+    /// Also remove our own entries (alias prefix) that expired or left the page.
+    pub prune: bool,
+    pub now: OffsetDateTime,
+}
+
+/// What one keystore went through.
+pub struct Applied {
+    pub report: ReportJson,
+    pub how: String,
+    pub added: Vec<(String, String)>,
+    pub before_entries: usize,
+}
+
+impl Applied {
+    pub fn changed(&self) -> bool {
+        !self.added.is_empty() || self.report.pruned.as_ref().is_some_and(|p| !p.is_empty())
     }
-    warn_about_skips(&plan);
+}
+
+fn lock_failure(path: &std::path::Path, e: lock::LockError) -> Failure {
+    Failure::new(
+        ExitKind::Keystore,
+        "keystore is locked",
+        path.display().to_string(),
+        e,
+        "Wait for the other run to finish, or raise --lock-timeout.",
+    )
+}
+
+/// Locks, reads, plans, adds the missing CAs (and prunes), writes safely, verifies.
+pub fn apply(
+    g: &GlobalOpts,
+    keystore: &KeystoreOpts,
+    catalog: &Catalog,
+    selection: &Selection,
+    settings: &ApplySettings,
+) -> CliResult<Applied> {
+    let (path, _how) = open::locate(keystore)?;
+    // Lock before reading, so that what we parse is what we replace.
+    let lock_path = settings
+        .lock_file
+        .clone()
+        .unwrap_or_else(|| lock::default_lock_path(&path));
+    let _lock =
+        lock::acquire(&lock_path, settings.lock_timeout).map_err(|e| lock_failure(&path, e))?;
+    let opened = open::open(keystore)?;
+    let mut plan = plan::plan(catalog, &opened.keystore, selection);
+    warn_about_skips(g, &plan);
 
     let before = opened.keystore.clone();
     let mut updated = opened.keystore.clone();
+    let mut pruned = Vec::new();
+    if settings.prune {
+        for p in plan::prunable(&before, catalog, &settings.alias_prefix, settings.now) {
+            updated.remove_entry(&p.alias).map_err(|e| {
+                Failure::new(
+                    ExitKind::Keystore,
+                    "cannot prune an entry",
+                    format!("{} alias {}", opened.path.display(), p.alias),
+                    e,
+                    "Nothing was changed; remove it with keytool -delete if it must go.",
+                )
+            })?;
+            pruned.push(p);
+        }
+    }
     let mut added: Vec<(String, String)> = Vec::new(); // (alias, sha256)
+    let created_ms = settings.now.unix_timestamp() * 1000;
     for c in plan
         .cas
         .iter_mut()
@@ -389,9 +422,9 @@ pub fn run_import(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
         let Some(der) = c.ca.der.as_deref() else {
             continue;
         };
-        let alias = plan::choose_alias(&updated, &args.alias_prefix, &c.ca.slug);
+        let alias = plan::choose_alias(&updated, &settings.alias_prefix, &c.ca.slug);
         updated
-            .add_trusted_cert(&alias, der, now.unix_timestamp() * 1000)
+            .add_trusted_cert(&alias, der, created_ms)
             .map_err(|e| {
                 Failure::new(
                     ExitKind::Keystore,
@@ -408,22 +441,16 @@ pub fn run_import(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
     }
 
     let mut backup_path = None;
-    if !added.is_empty() {
+    if !added.is_empty() || !pruned.is_empty() {
         let password = Some(opened.password.value.as_str());
         let new_bytes = updated
             .to_bytes(password)
             .map_err(|e| open::keystore_failure(&opened.path, &e, &opened.password))?;
-        let verify = |bytes: &[u8]| verify_written(bytes, &before, password, &added);
-        let backup = if args.no_backup {
-            Backup::None
-        } else if let Some(d) = &args.backup_dir {
-            Backup::Dir(d.clone())
-        } else {
-            Backup::Beside
-        };
+        let removed: Vec<String> = pruned.iter().map(|p| p.alias.clone()).collect();
+        let verify = |bytes: &[u8]| verify_written(bytes, &before, password, &added, &removed);
         let opts = ReplaceOptions {
-            backup,
-            stamp: write::backup_stamp(now),
+            backup: settings.backup.clone(),
+            stamp: write::backup_stamp(settings.now),
             verify: &verify,
             fault: None,
         };
@@ -431,45 +458,88 @@ pub fn run_import(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
             .map_err(|e| write_failure(&e))?;
         backup_path = replaced.backup;
     }
-
-    let report = report_json(&shown, &updated, &catalog, &plan, backup_path.as_deref());
-    match g.format {
-        Format::Json => output::print_json(&report)?,
-        Format::Text => print_import_text(g, &report, &opened.how, &added, before.entries().len()),
+    let shown = opened.path.display().to_string();
+    let mut report = report_json(&shown, &updated, catalog, &plan, backup_path.as_deref());
+    if settings.prune {
+        report.pruned = Some(pruned);
     }
-    if !added.is_empty() {
-        let restart = "Restart the Java process that uses this keystore (for PIMSYNC: the PIMSYNC service) so that it loads the new trust anchors.";
-        if g.format == Format::Json {
-            output::note(g, restart);
+    Ok(Applied {
+        report,
+        how: opened.how,
+        added,
+        before_entries: before.entries().len(),
+    })
+}
+
+pub fn run_import(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
+    let now = OffsetDateTime::now_utc();
+    let selection = selection(&args.select, now);
+    if args.dry_run {
+        let diff = DiffArgs {
+            keystore: args.keystore.clone(),
+            source: args.source.clone(),
+            select: args.select.clone(),
+        };
+        return run_diff(&diff, g);
+    }
+    let catalog = load_catalog(&args.source, g)?;
+    let settings = ApplySettings {
+        backup: if args.no_backup {
+            Backup::None
+        } else if let Some(d) = &args.backup_dir {
+            Backup::Dir(d.clone())
+        } else {
+            Backup::Beside
+        },
+        alias_prefix: args.alias_prefix.clone(),
+        lock_file: args.lock_file.clone(),
+        lock_timeout: Duration::from_secs(args.lock_timeout),
+        prune: false,
+        now,
+    };
+    let applied = apply(g, &args.keystore, &catalog, &selection, &settings)?;
+    match g.format {
+        Format::Json => {
+            output::print_json(&applied.report)?;
+            if applied.changed() {
+                output::note(g, RESTART);
+            }
         }
+        Format::Text => print_import_text(g, &applied),
     }
     Ok(0)
 }
 
-/// Re-reads what was written: same entries as before plus exactly the added ones.
+pub const RESTART: &str = "Restart the Java process that uses this keystore (for PIMSYNC: the PIMSYNC service) so that it loads the new trust anchors.";
+
+/// Re-reads what was written: the same entries as before, less the pruned ones, plus exactly
+/// the added ones.
 fn verify_written(
     bytes: &[u8],
     before: &Keystore,
     password: Option<&str>,
     added: &[(String, String)],
+    removed: &[String],
 ) -> Result<(), String> {
     let after =
         Keystore::parse(bytes, Some(before.store_type()), password).map_err(|e| e.to_string())?;
     if after.is_password_protected() != before.is_password_protected() {
         return Err("the password protection changed".into());
     }
-    let expected = before.entries().len() + added.len();
+    let is_removed = |alias: &str| removed.iter().any(|r| r.eq_ignore_ascii_case(alias));
+    let kept: Vec<_> = before
+        .entries()
+        .iter()
+        .filter(|e| !is_removed(&e.alias))
+        .collect();
+    let expected = kept.len() + added.len();
     if after.entries().len() != expected {
         return Err(format!(
             "{} entries, expected {expected}",
             after.entries().len()
         ));
     }
-    if let Some(lost) = before
-        .entries()
-        .iter()
-        .find(|e| !after.entries().contains(e))
-    {
+    if let Some(lost) = kept.iter().find(|e| !after.entries().contains(e)) {
         return Err(format!("entry {:?} changed", lost.alias));
     }
     for (alias, sha256) in added {
@@ -501,15 +571,10 @@ fn write_failure(e: &WriteError) -> Failure {
     )
 }
 
-fn print_import_text(
-    g: &GlobalOpts,
-    report: &ReportJson,
-    how: &str,
-    added: &[(String, String)],
-    before: usize,
-) {
+fn print_import_text(g: &GlobalOpts, applied: &Applied) {
+    let report = &applied.report;
     let k = &report.keystore;
-    if added.is_empty() {
+    if applied.added.is_empty() {
         println!(
             "0 added: {} already holds every wanted Azure CA ({}).",
             k.path,
@@ -518,15 +583,16 @@ fn print_import_text(
         return;
     }
     if !g.quiet {
-        print_header(report, how);
+        print_header(report, &applied.how);
         print_table(g, report);
         println!();
     }
     println!(
-        "Added {} CA(s) to {} ({}: {before} -> {} entries).",
-        added.len(),
+        "Added {} CA(s) to {} ({}: {} -> {} entries).",
+        applied.added.len(),
         k.path,
         k.store_type.to_uppercase(),
+        applied.before_entries,
         k.entries
     );
     println!("Summary: {}", summary_line(&report.summary));
@@ -534,5 +600,5 @@ fn print_import_text(
         Some(b) => println!("Backup: {b}"),
         None => println!("Backup: none (--no-backup)"),
     }
-    println!("Restart the Java process that uses this keystore (for PIMSYNC: the PIMSYNC service) so that it loads the new trust anchors.");
+    println!("{RESTART}");
 }

@@ -8,7 +8,11 @@ use std::process::{Command, Output};
 pub fn shared_dir() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let shared = here.parent().expect("project has a parent").join("shared");
-    assert!(shared.is_dir(), "../shared is missing beside the project at {}", shared.display());
+    assert!(
+        shared.is_dir(),
+        "../shared is missing beside the project at {}",
+        shared.display()
+    );
     shared
 }
 
@@ -55,7 +59,9 @@ pub fn java_beside(keytool: &Path) -> PathBuf {
 
 pub fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
 }
 
 /// Runs keytool with the given arguments (no stdin) and returns its output.
@@ -101,4 +107,13 @@ pub fn copy_to_temp(src: &Path) -> (tempfile::TempDir, PathBuf) {
     perms.set_readonly(false);
     std::fs::set_permissions(&dst, perms).unwrap();
     (dir, dst)
+}
+
+/// Copies a (read-only) sample to `dst` and makes the copy writable.
+pub fn copy_writable(src: &Path, dst: &Path) {
+    std::fs::copy(src, dst).expect("copy sample");
+    let mut perms = std::fs::metadata(dst).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(dst, perms).unwrap();
 }
