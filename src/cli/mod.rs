@@ -3,6 +3,8 @@
 
 pub mod args;
 mod catalog_cmd;
+mod check_cmd;
+mod doctor_cmd;
 mod fetch_cmd;
 mod list;
 mod open;
@@ -45,6 +47,10 @@ pub enum Command {
     Import(reconcile::ImportArgs),
     /// Import for schedulers: live catalog, lock, optional prune, quiet when nothing changed.
     Refresh(refresh::RefreshArgs),
+    /// Would Java trust these servers with this keystore? Explains a PKIX failure.
+    Check(check_cmd::CheckArgs),
+    /// Diagnose a PIMSYNC installation: runtime, truststore, patch, logs.
+    Doctor(doctor_cmd::DoctorArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -76,6 +82,8 @@ fn run(cli: &Cli) -> CliResult<i32> {
         Command::Diff(a) => reconcile::run_diff(a, g),
         Command::Import(a) => reconcile::run_import(a, g),
         Command::Refresh(a) => refresh::run(a, g),
+        Command::Check(a) => check_cmd::run(a, g),
+        Command::Doctor(a) => doctor_cmd::run(a, g),
     }
 }
 
