@@ -4,6 +4,7 @@
 pub mod args;
 mod catalog_cmd;
 mod check_cmd;
+mod docs_cmd;
 mod doctor_cmd;
 mod fetch_cmd;
 mod list;
@@ -51,6 +52,10 @@ pub enum Command {
     Check(check_cmd::CheckArgs),
     /// Diagnose a PIMSYNC installation: runtime, truststore, patch, logs.
     Doctor(doctor_cmd::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completions(docs_cmd::CompletionsArgs),
+    /// Print the manual page (roff).
+    Man(docs_cmd::ManArgs),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -84,6 +89,8 @@ fn run(cli: &Cli) -> CliResult<i32> {
         Command::Refresh(a) => refresh::run(a, g),
         Command::Check(a) => check_cmd::run(a, g),
         Command::Doctor(a) => doctor_cmd::run(a, g),
+        Command::Completions(a) => docs_cmd::completions(a, g),
+        Command::Man(a) => docs_cmd::man(a, g),
     }
 }
 

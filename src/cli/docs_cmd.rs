@@ -1,0 +1,77 @@
+//! `completions SHELL` and `man`: generated from the clap model, so they never drift from
+//! the real options.
+
+use clap::{Args, CommandFactory, ValueEnum};
+
+use super::args::GlobalOpts;
+use super::Cli;
+use crate::error::{CliResult, ExitKind, Failure};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write a completion script for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ManArgs {}
+
+pub fn completions(args: &CompletionsArgs, _g: &GlobalOpts) -> CliResult<i32> {
+    let mut cmd = Cli::command();
+    let shell = match args.shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+        Shell::Powershell => clap_complete::Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut cmd, "azure-cacerts", &mut std::io::stdout());
+    Ok(0)
+}
+
+pub fn man(_args: &ManArgs, _g: &GlobalOpts) -> CliResult<i32> {
+    let cmd = Cli::command();
+    let mut page = Vec::new();
+    let write_err = |e: std::io::Error| {
+        Failure::new(
+            ExitKind::Usage,
+            "cannot write the man page",
+            "stdout",
+            e,
+            "",
+        )
+    };
+    clap_mangen::Man::new(cmd.clone())
+        .render(&mut page)
+        .map_err(write_err)?;
+    // One page for the whole tool: each command's synopsis and options follow as a section.
+    for sub in cmd.get_subcommands() {
+        let full = sub
+            .clone()
+            .bin_name(format!("azure-cacerts {}", sub.get_name()));
+        let _ = roff_section(
+            &mut page,
+            &format!("COMMAND: {}", sub.get_name().to_uppercase()),
+        );
+        let man = clap_mangen::Man::new(full);
+        man.render_synopsis_section(&mut page).map_err(write_err)?;
+        man.render_options_section(&mut page).map_err(write_err)?;
+    }
+    use std::io::Write;
+    // A closed pipe (`| head`) is not worth an error.
+    let _ = std::io::stdout().lock().write_all(&page);
+    Ok(0)
+}
+
+fn roff_section(out: &mut Vec<u8>, title: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    writeln!(out, ".SH \"{title}\"")
+}
