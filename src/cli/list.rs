@@ -113,7 +113,7 @@ fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entrie
         .map(|e| e.alias.chars().count())
         .max()
         .unwrap_or(5)
-        .clamp(5, 48);
+        .clamp(5, 64);
     println!(
         "{:<alias_w$}  {:<12}  {:<10}  {:<10}  {:<64}  SUBJECT CN",
         "ALIAS", "KIND", "CREATED", "NOT AFTER", "SHA-256"
