@@ -181,6 +181,7 @@ impl Keystore {
 
     /// Appends a trusted-certificate entry under `alias` folded to lower case. Refuses an
     /// alias that is already taken (ignoring case); never touches existing entries.
+    /// `created_ms` is recorded by JKS/JCEKS; PKCS12 stores no date for trusted entries.
     pub fn add_trusted_cert(
         &mut self,
         alias: &str,
@@ -202,7 +203,8 @@ impl Keystore {
     }
 
     /// Serializes with the same format and protection as the input. JKS/JCEKS and a protected
-    /// PKCS12 need the store password; a password-less PKCS12 ignores it.
+    /// PKCS12 need the store password (for PKCS12 the one it was opened with, or its
+    /// encrypted content would no longer open); a password-less PKCS12 ignores it.
     pub fn to_bytes(&self, password: Option<&str>) -> Result<Vec<u8>, KeystoreError> {
         match &self.inner {
             Inner::Jks(s) => match password {
