@@ -207,6 +207,11 @@ impl Keystore {
     /// encrypted content would no longer open); a password-less PKCS12 ignores it.
     pub fn to_bytes(&self, password: Option<&str>) -> Result<Vec<u8>, KeystoreError> {
         match &self.inner {
+            // A fresh digest on a file whose old digest was never checked would bless
+            // whatever tampering it carries.
+            Inner::Jks(s) if !s.is_verified() => Err(KeystoreError::PasswordRequired(
+                "the keystore was read without checking its integrity; open it with its store password before writing".into(),
+            )),
             Inner::Jks(s) => match password {
                 Some(pw) => Ok(s.to_bytes(pw)),
                 None => Err(KeystoreError::PasswordRequired(
