@@ -8,6 +8,7 @@
 pub mod catalog;
 pub mod cert;
 pub mod cli;
+pub mod doctor;
 pub mod error;
 pub mod keystore;
 pub mod locate;

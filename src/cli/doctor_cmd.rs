@@ -1,12 +1,104 @@
-//! `azure-cacerts doctor`. STUB: being written.
+//! `azure-cacerts doctor`: renders the checks of [`crate::doctor`] for people or scripts.
+//! Exit 1 when a check found a problem, 0 otherwise (unknowns alone are not problems).
+
+use std::path::PathBuf;
+
 use clap::Args;
 
-use super::args::GlobalOpts;
-use crate::error::CliResult;
+use super::args::{Format, GlobalOpts, KeystoreOpts, StoreTypeArg};
+use super::{output, password};
+use crate::doctor::{self, Check, Report, Status};
+use crate::error::{CliResult, Failure};
 
 #[derive(Debug, Clone, Args)]
-pub struct DoctorArgs {}
+pub struct DoctorArgs {
+    /// The PIMSYNC installation directory (the one holding bin/, config/, jre/ and log/).
+    #[arg(long, value_name = "DIR", env = "PIMSYNC_HOME")]
+    pub pimsync_home: Option<PathBuf>,
+    /// The truststore's password, when it is not changeit (visible in the process list: prefer the -env or -file forms).
+    #[arg(long, value_name = "PASS", conflicts_with_all = ["storepass_env", "storepass_file"])]
+    pub storepass: Option<String>,
+    /// Read the truststore's password from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "storepass_file")]
+    pub storepass_env: Option<String>,
+    /// Read the truststore's password from the first line of this file.
+    #[arg(long, value_name = "FILE")]
+    pub storepass_file: Option<PathBuf>,
+}
 
-pub fn run(_args: &DoctorArgs, _g: &GlobalOpts) -> CliResult<i32> {
-    Err(super::unimplemented_command("doctor"))
+pub fn run(args: &DoctorArgs, g: &GlobalOpts) -> CliResult<i32> {
+    let home = match &args.pimsync_home {
+        Some(h) if !h.as_os_str().is_empty() => h.clone(),
+        _ => {
+            return Err(Failure::usage(
+                "no PIMSYNC installation given",
+                "doctor needs the PIMSYNC directory",
+                "Name it with --pimsync-home DIR or set PIMSYNC_HOME.",
+            ))
+        }
+    };
+    // The password options mean what they mean for every other command.
+    let pass = password::resolve(&KeystoreOpts {
+        keystore: None,
+        cacerts: false,
+        java_home: None,
+        pimsync_home: Some(home.clone()),
+        storetype: StoreTypeArg::Auto,
+        storepass: args.storepass.clone(),
+        storepass_env: args.storepass_env.clone(),
+        storepass_file: args.storepass_file.clone(),
+    })?;
+    let mut opts = doctor::Options::new(home);
+    opts.storepass = pass.value;
+    opts.storepass_explicit = pass.explicit;
+    let report = doctor::diagnose(&opts);
+    match g.format {
+        Format::Json => output::print_json(&report)?,
+        Format::Text => print_text(g, &report),
+    }
+    Ok(if report.problems > 0 { 1 } else { 0 })
+}
+
+fn status_word(s: Status) -> (&'static str, &'static str) {
+    match s {
+        Status::Ok => ("OK", "32"),
+        Status::Problem => ("PROBLEM", "31;1"),
+        Status::Unknown => ("UNKNOWN", "33"),
+    }
+}
+
+fn line(color: bool, c: &Check) -> String {
+    let (word, code) = status_word(c.status);
+    let word = output::paint(color, code, &format!("{word:<7}"));
+    let mut s = format!("{word}  {:<10}  {}", c.id.as_str(), c.detail);
+    if let Some(fix) = &c.fix {
+        s.push_str(" — fix: ");
+        s.push_str(fix);
+    }
+    // One line per check whatever a log message or a path holds.
+    s.replace(['\n', '\r'], " ")
+}
+
+fn print_text(g: &GlobalOpts, report: &Report) {
+    let color = output::use_color(g);
+    if g.quiet {
+        // Quiet: the problems only, for schedulers that mail what is printed.
+        for c in report.checks.iter().filter(|c| c.status == Status::Problem) {
+            println!("{}", line(color, c));
+        }
+        return;
+    }
+    println!("PIMSYNC installation: {}", report.pimsync_home);
+    for c in &report.checks {
+        println!("{}", line(color, c));
+    }
+    let unknown = report.count(Status::Unknown);
+    let ok = report.count(Status::Ok);
+    let summary = format!(
+        "Summary: {} problem{}, {unknown} unknown, {ok} ok",
+        report.problems,
+        if report.problems == 1 { "" } else { "s" }
+    );
+    let code = if report.problems > 0 { "31;1" } else { "32" };
+    println!("{}", output::paint(color, code, &summary));
 }
