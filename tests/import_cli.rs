@@ -422,3 +422,43 @@ fn locked_keystore_is_refused() {
     assert_eq!(std::fs::read(&ks).unwrap(), before);
     drop(held);
 }
+
+#[test]
+fn pimsync_home_from_the_environment_is_a_default_not_a_conflict() {
+    let (_dir, ks) = copy_to_temp(&sample("jks-jdk17.jks"));
+    // A PIMSYNC server's environment must not break an explicit -k.
+    let o = bin()
+        .env("PIMSYNC_HOME", "/nonexistent/pimsync")
+        .args(["diff", "-k", p(&ks)])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    // With no keystore option, PIMSYNC_HOME names the installation.
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("jre/lib/security")).unwrap();
+    copy_writable(
+        &sample("jks-jdk25.jks"),
+        &home.path().join("jre/lib/security/cacerts"),
+    );
+    let o = bin()
+        .env("PIMSYNC_HOME", home.path())
+        .args(["diff", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(json(&o)["keystore"]["path"]
+        .as_str()
+        .unwrap()
+        .ends_with("jre/lib/security/cacerts"));
+    let o = bin()
+        .env("PIMSYNC_HOME", "")
+        .args(["diff"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "an empty PIMSYNC_HOME is no keystore: {}",
+        stderr(&o)
+    );
+}

@@ -54,8 +54,9 @@ pub struct KeystoreOpts {
     /// The Java runtime whose cacerts --cacerts means (JDK 8 and 9+ layouts).
     #[arg(long, value_name = "DIR")]
     pub java_home: Option<PathBuf>,
-    /// A PIMSYNC installation: use the truststore its bundled JRE uses.
-    #[arg(long, value_name = "DIR", env = "PIMSYNC_HOME", conflicts_with_all = ["keystore", "cacerts"])]
+    /// A PIMSYNC installation: use the truststore its bundled JRE uses (default: env
+    /// PIMSYNC_HOME when no other keystore option is given).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["keystore", "cacerts"])]
     pub pimsync_home: Option<PathBuf>,
     /// Refuse the file unless it is of this type (default: detect by content).
     #[arg(long, value_enum, default_value_t = StoreTypeArg::Auto)]
@@ -103,4 +104,13 @@ pub struct SelectOpts {
     /// Only the root CAs.
     #[arg(long)]
     pub roots_only: bool,
+}
+
+/// PIMSYNC_HOME from the environment, when set and not empty. Read by hand rather than with
+/// clap's `env`: clap would count it as if `--pimsync-home` had been typed, so a PIMSYNC
+/// server's environment would make `-k FILE` a conflict.
+pub fn pimsync_home_from_env() -> Option<std::path::PathBuf> {
+    std::env::var_os("PIMSYNC_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
 }

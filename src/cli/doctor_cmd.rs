@@ -13,7 +13,8 @@ use crate::error::{CliResult, Failure};
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {
     /// The PIMSYNC installation directory (the one holding bin/, config/, jre/ and log/).
-    #[arg(long, value_name = "DIR", env = "PIMSYNC_HOME")]
+    /// Default: env PIMSYNC_HOME.
+    #[arg(long, value_name = "DIR")]
     pub pimsync_home: Option<PathBuf>,
     /// The truststore's password, when it is not changeit (visible in the process list: prefer the -env or -file forms).
     #[arg(long, value_name = "PASS", conflicts_with_all = ["storepass_env", "storepass_file"])]
@@ -27,8 +28,12 @@ pub struct DoctorArgs {
 }
 
 pub fn run(args: &DoctorArgs, g: &GlobalOpts) -> CliResult<i32> {
-    let home = match &args.pimsync_home {
-        Some(h) if !h.as_os_str().is_empty() => h.clone(),
+    let home = match args
+        .pimsync_home
+        .clone()
+        .or_else(super::args::pimsync_home_from_env)
+    {
+        Some(h) if !h.as_os_str().is_empty() => h,
         _ => {
             return Err(Failure::usage(
                 "no PIMSYNC installation given",

@@ -28,13 +28,17 @@ pub fn location(opts: &KeystoreOpts) -> CliResult<KeystoreLocation> {
         Ok(KeystoreLocation::Cacerts {
             java_home: opts.java_home.clone(),
         })
-    } else if let Some(h) = &opts.pimsync_home {
-        Ok(KeystoreLocation::Pimsync(h.clone()))
+    } else if let Some(h) = opts
+        .pimsync_home
+        .clone()
+        .or_else(super::args::pimsync_home_from_env)
+    {
+        Ok(KeystoreLocation::Pimsync(h))
     } else {
         Err(Failure::usage(
             "no keystore given",
             "this command needs a keystore",
-            "Name it with -k FILE, --cacerts (the Java runtime's), or --pimsync-home DIR.",
+            "Name it with -k FILE, --cacerts (the Java runtime's), or --pimsync-home DIR (or set PIMSYNC_HOME).",
         ))
     }
 }

@@ -29,8 +29,9 @@ pub struct RefreshArgs {
     pub cacerts: bool,
     #[arg(long, value_name = "DIR")]
     pub java_home: Option<PathBuf>,
-    /// Also the truststore of this PIMSYNC installation.
-    #[arg(long, value_name = "DIR", env = "PIMSYNC_HOME")]
+    /// Also the truststore of this PIMSYNC installation (default: env PIMSYNC_HOME when
+    /// no other keystore is named).
+    #[arg(long, value_name = "DIR")]
     pub pimsync_home: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = StoreTypeArg::Auto)]
     pub storetype: StoreTypeArg,
@@ -143,7 +144,15 @@ fn jobs(args: &RefreshArgs) -> CliResult<Vec<Job>> {
             label: "--cacerts".into(),
         });
     }
-    if let Some(h) = &args.pimsync_home {
+    let named_elsewhere = !args.keystores.is_empty() || args.cacerts || args.config.is_some();
+    let pimsync_home = args.pimsync_home.clone().or_else(|| {
+        if named_elsewhere {
+            None
+        } else {
+            super::args::pimsync_home_from_env()
+        }
+    });
+    if let Some(h) = &pimsync_home {
         let mut o = base_opts(args);
         o.pimsync_home = Some(h.clone());
         jobs.push(Job {
