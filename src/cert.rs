@@ -102,15 +102,10 @@ pub fn ymd(t: OffsetDateTime) -> String {
 /// `YYYY-MM-DDTHH:MM:SSZ` from milliseconds since the epoch.
 pub fn iso_utc_from_ms(ms: i64) -> Option<String> {
     let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
-    Some(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
+    t.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
     ))
+    .ok()
 }
 
 #[cfg(test)]

@@ -325,16 +325,10 @@ pub fn replace(
 
 /// `YYYYMMDDTHHMMSS` in UTC: backups sort by name and do not depend on the server's zone.
 pub fn backup_stamp(now: time::OffsetDateTime) -> String {
-    let t = now.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let stamp = time::macros::format_description!("[year][month][day]T[hour][minute][second]");
+    now.to_offset(time::UtcOffset::UTC)
+        .format(stamp)
+        .unwrap_or_else(|_| "00000000T000000".into())
 }
 
 #[cfg(test)]

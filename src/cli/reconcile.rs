@@ -38,6 +38,16 @@ pub struct ImportArgs {
     /// Show what would be added and change nothing (the same as `diff`).
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub write: WriteOpts,
+    /// How long to wait for another run to release the lock.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub lock_timeout: u64,
+}
+
+/// How import and refresh write: backup, aliases, lock file.
+#[derive(Debug, Clone, Args)]
+pub struct WriteOpts {
     /// Do not keep a copy of the keystore before writing it.
     #[arg(long, conflicts_with = "backup_dir")]
     pub no_backup: bool,
@@ -50,9 +60,30 @@ pub struct ImportArgs {
     /// Lock file that keeps two runs from writing at once (default: <keystore>.lock).
     #[arg(long, value_name = "FILE")]
     pub lock_file: Option<PathBuf>,
-    /// How long to wait for another run to release the lock.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub lock_timeout: u64,
+}
+
+impl WriteOpts {
+    pub fn settings(
+        &self,
+        lock_timeout_secs: u64,
+        prune: bool,
+        now: OffsetDateTime,
+    ) -> ApplySettings {
+        ApplySettings {
+            backup: if self.no_backup {
+                Backup::None
+            } else if let Some(d) = &self.backup_dir {
+                Backup::Dir(d.clone())
+            } else {
+                Backup::Beside
+            },
+            alias_prefix: self.alias_prefix.clone(),
+            lock_file: self.lock_file.clone(),
+            lock_timeout: Duration::from_secs(lock_timeout_secs),
+            prune,
+            now,
+        }
+    }
 }
 
 pub fn selection(opts: &SelectOpts, now: OffsetDateTime) -> Selection {
@@ -483,20 +514,7 @@ pub fn run_import(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
         return run_diff(&diff, g);
     }
     let catalog = load_catalog(&args.source, g)?;
-    let settings = ApplySettings {
-        backup: if args.no_backup {
-            Backup::None
-        } else if let Some(d) = &args.backup_dir {
-            Backup::Dir(d.clone())
-        } else {
-            Backup::Beside
-        },
-        alias_prefix: args.alias_prefix.clone(),
-        lock_file: args.lock_file.clone(),
-        lock_timeout: Duration::from_secs(args.lock_timeout),
-        prune: false,
-        now,
-    };
+    let settings = args.write.settings(args.lock_timeout, false, now);
     let applied = apply(g, &args.keystore, &catalog, &selection, &settings)?;
     match g.format {
         Format::Json => {

@@ -13,11 +13,9 @@ use time::OffsetDateTime;
 
 use super::args::{Format, GlobalOpts, KeystoreOpts, SelectOpts, StoreTypeArg};
 use super::output;
-use super::reconcile::{self, ApplySettings, ReportJson};
+use super::reconcile::{self, ReportJson, WriteOpts};
 use crate::catalog::{self, Catalog, SourceSpec};
 use crate::error::{CliResult, ExitKind, Failure};
-use crate::plan;
-use crate::write::Backup;
 
 #[derive(Debug, Clone, Args)]
 pub struct RefreshArgs {
@@ -65,21 +63,14 @@ pub struct RefreshArgs {
     /// Remove entries this tool added (alias prefix) whose certificate expired or left the page.
     #[arg(long)]
     pub prune: bool,
-    /// Lock file (only with one keystore; default: <keystore>.lock).
-    #[arg(long, value_name = "FILE")]
-    pub lock_file: Option<PathBuf>,
     /// How long to wait for another run holding the lock.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub lock_timeout: u64,
     /// Append one line per keystore and run to this file.
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
-    #[arg(long, conflicts_with = "backup_dir")]
-    pub no_backup: bool,
-    #[arg(long, value_name = "DIR")]
-    pub backup_dir: Option<PathBuf>,
-    #[arg(long, value_name = "PREFIX", default_value = plan::DEFAULT_ALIAS_PREFIX)]
-    pub alias_prefix: String,
+    #[command(flatten)]
+    pub write: WriteOpts,
 }
 
 /// `--config FILE`.
@@ -224,7 +215,7 @@ fn jobs(args: &RefreshArgs) -> CliResult<Vec<Job>> {
             "Give -k FILE (repeatable), --cacerts, --pimsync-home DIR or --config FILE.",
         ));
     }
-    if jobs.len() > 1 && args.lock_file.is_some() {
+    if jobs.len() > 1 && args.write.lock_file.is_some() {
         return Err(Failure::usage(
             "--lock-file with several keystores",
             "one lock file cannot guard several keystores",
@@ -319,20 +310,7 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     let jobs = jobs(args)?;
     let (catalog, fallback) = catalog_for(args, g)?;
     let source = catalog.source.as_str();
-    let settings = ApplySettings {
-        backup: if args.no_backup {
-            Backup::None
-        } else if let Some(d) = &args.backup_dir {
-            Backup::Dir(d.clone())
-        } else {
-            Backup::Beside
-        },
-        alias_prefix: args.alias_prefix.clone(),
-        lock_file: args.lock_file.clone(),
-        lock_timeout: Duration::from_secs(args.lock_timeout),
-        prune: args.prune,
-        now,
-    };
+    let settings = args.write.settings(args.lock_timeout, args.prune, now);
     let stamp = crate::cert::iso_utc_from_ms(now.unix_timestamp() * 1000).unwrap_or_default();
     let mut worst = 0;
     let mut results = Vec::new();
