@@ -6,6 +6,7 @@
 //! output only; it never parses bytes).
 
 pub mod catalog;
+pub mod check;
 pub mod cert;
 pub mod cli;
 pub mod doctor;

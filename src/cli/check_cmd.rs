@@ -1,12 +1,677 @@
-//! `azure-cacerts check`. STUB: being written.
-use clap::Args;
+//! `azure-cacerts check`: would Java trust these servers with this keystore? Prints the path
+//! Java would build, or why it would not and which catalog CA fixes that. The decision is made
+//! in `crate::check`; this file only gathers inputs and prints.
 
-use super::args::GlobalOpts;
-use crate::error::CliResult;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use super::args::{Format, GlobalOpts, KeystoreOpts};
+use super::{open, output};
+use crate::catalog::Catalog;
+use crate::cert::ymd;
+use crate::check::{
+    self, facts::Facts, proxy, tls, How, Importable, Report, Step, Target, TrustStore,
+};
+use crate::error::{CliResult, ExitKind, Failure};
 
 #[derive(Debug, Clone, Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub keystore: KeystoreOpts,
+    /// A server to check, HOST[:PORT] (repeatable; default: login.microsoftonline.com and
+    /// outlook.office365.com, port 443).
+    #[arg(long = "host", value_name = "HOST[:PORT]")]
+    pub hosts: Vec<String>,
+    /// Judge the chain in this PEM file (leaf first, as a server sends it) instead of
+    /// connecting to a server.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["hosts", "proxy"])]
+    pub chain: Option<PathBuf>,
+    /// HTTP proxy to tunnel through with CONNECT (default: HTTPS_PROXY or ALL_PROXY from the
+    /// environment; NO_PROXY applies either way).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Seconds allowed per server to resolve, connect and complete the handshake.
+    #[arg(long, value_name = "SECS", default_value_t = 20)]
+    pub timeout: u64,
+}
 
-pub fn run(_args: &CheckArgs, _g: &GlobalOpts) -> CliResult<i32> {
-    Err(super::unimplemented_command("check"))
+/// The chain file's size limit: a server chain is a few kilobytes.
+const MAX_CHAIN_FILE: u64 = 4 * 1024 * 1024;
+
+enum Source {
+    File {
+        path: PathBuf,
+        certs: Vec<Vec<u8>>,
+    },
+    /// Each server with the proxy that tunnels to it.
+    Hosts(Vec<(Target, Option<proxy::Proxy>)>),
+}
+
+/// One checked server (or chain file).
+struct Checked {
+    label: String,
+    target: Option<Target>,
+    chain_file: Option<String>,
+    proxy: Option<String>,
+    presented: Vec<Vec<u8>>,
+    outcome: Result<(Report, Option<String>), Failure>,
+}
+
+pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
+    if args.timeout == 0 {
+        return Err(Failure::usage(
+            "bad --timeout",
+            "it must be at least 1 second",
+            "Give --timeout SECS with SECS >= 1.",
+        ));
+    }
+    if let Some(p) = args.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
+        proxy::parse(p).map_err(|why| {
+            Failure::usage(
+                "bad --proxy",
+                why,
+                "Give an http:// proxy URL, e.g. --proxy http://proxy.example:3128.",
+            )
+        })?;
+    }
+    let source = match &args.chain {
+        Some(path) => Source::File {
+            path: path.clone(),
+            certs: read_chain_file(path)?,
+        },
+        None => Source::Hosts(targets(&args.hosts, args.proxy.as_deref())?),
+    };
+    let opened = open::open(&args.keystore)?;
+    let shown_path = opened.path.display().to_string();
+    let store = TrustStore::from_keystore(&opened.keystore);
+    for (alias, why) in &store.ignored {
+        output::warn(format!(
+            "{shown_path}: entry {alias:?} is left out: its certificate does not parse ({why}); Java would not load this keystore at all"
+        ));
+    }
+    let catalog = Catalog::builtin();
+    let now = OffsetDateTime::now_utc();
+    let import_cmd = import_command(&args.keystore, &opened.path);
+    let color = output::use_color(g);
+    if g.format == Format::Text && !g.quiet {
+        println!(
+            "Keystore {shown_path} ({}): {} certificate(s) Java would trust as anchors",
+            opened.keystore.store_type(),
+            store.anchors.len()
+        );
+    }
+    let mut results = Vec::new();
+    match source {
+        Source::File { path, certs } => {
+            let report = check::assess(&certs, &store, &catalog, now);
+            let shown = path.display().to_string();
+            results.push(Checked {
+                label: shown.clone(),
+                target: None,
+                chain_file: Some(shown),
+                proxy: None,
+                presented: certs,
+                outcome: Ok((report, None)),
+            });
+            if g.format == Format::Text {
+                print_text(&results[0], &import_cmd, g, color);
+            }
+        }
+        Source::Hosts(targets) => {
+            let timeout = Duration::from_secs(args.timeout);
+            for (target, proxy) in targets {
+                let checked =
+                    check_host(&target, proxy.as_ref(), &store, &catalog, now, timeout, g);
+                match (&checked.outcome, g.format) {
+                    (Err(f), _) => output::error(f),
+                    (Ok(_), Format::Text) => print_text(&checked, &import_cmd, g, color),
+                    _ => {}
+                }
+                results.push(checked);
+            }
+        }
+    }
+    let unreachable = results.iter().filter(|r| r.outcome.is_err()).count();
+    let not_trusted = results
+        .iter()
+        .filter(|r| matches!(&r.outcome, Ok((rep, _)) if !rep.verdict.trusted))
+        .count();
+    if g.format == Format::Json {
+        let doc = CheckJson {
+            keystore: KeystoreJson {
+                path: shown_path,
+                store_type: opened.keystore.store_type().as_str(),
+                entries: opened.keystore.entries().len(),
+                anchors: store.anchors.len(),
+            },
+            summary: SummaryJson {
+                checked: results.len(),
+                trusted: results.len() - unreachable - not_trusted,
+                not_trusted,
+                unreachable,
+            },
+            results: results
+                .iter()
+                .map(|r| result_json(r, &import_cmd))
+                .collect(),
+        };
+        output::print_json(&doc)?;
+    }
+    // An unanswered host leaves the question open, which outweighs a definite "no".
+    Ok(if unreachable > 0 {
+        ExitKind::Network.code()
+    } else if not_trusted > 0 {
+        1
+    } else {
+        0
+    })
+}
+
+fn targets(
+    hosts: &[String],
+    explicit_proxy: Option<&str>,
+) -> CliResult<Vec<(Target, Option<proxy::Proxy>)>> {
+    let given: Vec<&str> = if hosts.is_empty() {
+        check::DEFAULT_HOSTS.to_vec()
+    } else {
+        hosts.iter().map(String::as_str).collect()
+    };
+    let env = |k: &str| std::env::var(k).ok();
+    given
+        .iter()
+        .map(|h| {
+            let target = check::parse_target(h).map_err(|why| {
+                Failure::usage(
+                    format!("bad --host {h:?}"),
+                    why,
+                    "Give HOST or HOST:PORT, e.g. --host login.microsoftonline.com:443.",
+                )
+            })?;
+            let proxy = proxy::choose(explicit_proxy, &target.host, &env).map_err(|why| {
+                Failure::usage(
+                    "bad proxy setting",
+                    why,
+                    "Fix HTTPS_PROXY / ALL_PROXY, or pass --proxy http://HOST:PORT.",
+                )
+            })?;
+            Ok((target, proxy))
+        })
+        .collect()
+}
+
+fn read_chain_file(path: &Path) -> CliResult<Vec<Vec<u8>>> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Failure::usage(
+            format!("cannot read --chain {shown}"),
+            e,
+            "Name a PEM file with the server's certificates, leaf first.",
+        )
+    })?;
+    if meta.len() > MAX_CHAIN_FILE {
+        return Err(Failure::new(
+            ExitKind::Verification,
+            "cannot use the chain file",
+            &shown,
+            format!(
+                "{} bytes is far larger than a certificate chain",
+                meta.len()
+            ),
+            "Name a PEM file with the server's certificates, leaf first.",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        Failure::usage(
+            format!("cannot read --chain {shown}"),
+            e,
+            "Check the path and its permissions.",
+        )
+    })?;
+    check::read_chain(&bytes).map_err(|why| {
+        Failure::new(
+            ExitKind::Verification,
+            "cannot use the chain file",
+            &shown,
+            why,
+            "Give the certificates as PEM (-----BEGIN CERTIFICATE-----), leaf first, e.g. from openssl s_client -showcerts.",
+        )
+    })
+}
+
+fn check_host(
+    target: &Target,
+    proxy: Option<&proxy::Proxy>,
+    store: &TrustStore,
+    catalog: &Catalog,
+    now: OffsetDateTime,
+    timeout: Duration,
+    g: &GlobalOpts,
+) -> Checked {
+    let label = target.to_string();
+    if g.verbose {
+        match proxy {
+            Some(p) => output::note(g, format!("connecting to {label} through {}", p.shown)),
+            None => output::note(g, format!("connecting to {label}")),
+        }
+    }
+    let (presented, outcome) = match tls::fetch_chain(target, proxy, timeout) {
+        Ok(fetched) => {
+            let mut report = check::assess(&fetched.certs, store, catalog, now);
+            report
+                .warnings
+                .extend(check::hostname_warning(&fetched.certs, &target.host));
+            if let Some(e) = &fetched.late_error {
+                report.warnings.push(format!(
+                    "the handshake failed after the server sent its certificates ({e}); Java would not complete it either"
+                ));
+            }
+            (fetched.certs, Ok((report, fetched.protocol)))
+        }
+        Err(e) => {
+            let fix = match &e {
+                tls::ConnectError::BadName(_) => "Give a DNS name or an IP address with --host.",
+                tls::ConnectError::Resolve(_) => {
+                    "Check the host name; where only a proxy resolves names, pass --proxy URL or set HTTPS_PROXY."
+                }
+                tls::ConnectError::Proxy(_) => {
+                    "Check the proxy URL (--proxy or HTTPS_PROXY) and that it allows CONNECT to this port; NO_PROXY lists hosts reached directly."
+                }
+                tls::ConnectError::Tls(_) => {
+                    "Check that the port speaks TLS directly (not STARTTLS or plain HTTP)."
+                }
+                _ => {
+                    "Check the host, port and network; behind a proxy pass --proxy URL or set HTTPS_PROXY; raise --timeout on a slow link."
+                }
+            };
+            let failure = Failure::new(ExitKind::Network, "cannot check server", &label, e, fix);
+            (Vec::new(), Err(failure))
+        }
+    };
+    Checked {
+        label,
+        target: Some(target.clone()),
+        chain_file: None,
+        proxy: proxy.map(|p| p.shown.clone()),
+        presented,
+        outcome,
+    }
+}
+
+/// The import command line for this keystore, as the user named it.
+fn import_command(opts: &KeystoreOpts, resolved: &Path) -> String {
+    let mut cmd = String::from("azure-cacerts import");
+    if opts.keystore.is_some() {
+        cmd.push_str(&format!(
+            " -k {}",
+            shell_quote(&resolved.display().to_string())
+        ));
+    } else if opts.cacerts {
+        cmd.push_str(" --cacerts");
+        if let Some(h) = &opts.java_home {
+            cmd.push_str(&format!(
+                " --java-home {}",
+                shell_quote(&h.display().to_string())
+            ));
+        }
+    } else if let Some(h) = &opts.pimsync_home {
+        cmd.push_str(&format!(
+            " --pimsync-home {}",
+            shell_quote(&h.display().to_string())
+        ));
+    }
+    if let Some(f) = &opts.storepass_file {
+        cmd.push_str(&format!(
+            " --storepass-file {}",
+            shell_quote(&f.display().to_string())
+        ));
+    } else if let Some(v) = &opts.storepass_env {
+        cmd.push_str(&format!(" --storepass-env {}", shell_quote(v)));
+    } else if opts.storepass.is_some() {
+        // Never echo a password.
+        cmd.push_str(" --storepass-file FILE");
+    }
+    cmd
+}
+
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// What to do, in one sentence.
+fn fix_text(report: &Report, import_cmd: &str, chain_file: bool) -> Option<String> {
+    if report.verdict.trusted {
+        return None;
+    }
+    let names = |filter: &dyn Fn(&Importable) -> bool| -> Vec<String> {
+        report
+            .fix_cas
+            .iter()
+            .filter(|f| filter(&f.import))
+            .map(|f| f.ca.display_name())
+            .collect()
+    };
+    let yes = names(&|i| *i == Importable::Yes);
+    if !yes.is_empty() {
+        return Some(format!("run: {import_cmd} (it adds {})", yes.join(", ")));
+    }
+    let skipped = names(&|i| *i == Importable::WithoutDefaultSkips);
+    if !skipped.is_empty() {
+        return Some(format!(
+            "run: {import_cmd} --no-default-skips (it adds {})",
+            skipped.join(", ")
+        ));
+    }
+    if let Some(f) = report.fix_cas.first() {
+        let why = match f.import {
+            Importable::No(why) => why,
+            _ => "not selected",
+        };
+        return Some(format!(
+            "the catalog CA {} would anchor it, but import does not add it ({why}); add it with keytool -importcert only if you still trust it",
+            f.ca.display_name()
+        ));
+    }
+    let sender = if chain_file {
+        "the chain file"
+    } else {
+        "the server"
+    };
+    let problem = report.verdict.problem.as_ref()?;
+    let issuer = report
+        .verdict
+        .path
+        .last()
+        .map(|s| s.cert.issuer.clone())
+        .unwrap_or_else(|| "the issuing CA".into());
+    Some(match problem.code {
+        "no-issuer" => format!(
+            "no Azure catalog CA anchors this chain: import the certificate of {issuer} (keytool -importcert), or have {sender} include the intermediate certificates"
+        ),
+        "no-anchors" => format!(
+            "no Azure catalog CA anchors this chain: import the certificate of {issuer} (keytool -importcert)"
+        ),
+        "aki-key-mismatch" | "signature" => format!(
+            "the keystore's certificate named {issuer} has another key than the CA that signed this chain: import that CA's current certificate (keytool -importcert)"
+        ),
+        "aki-serial-mismatch" => format!(
+            "the chain asks for the exact certificate of {issuer} with the serial its AKI names, which the keystore lacks: import that certificate (keytool -importcert)"
+        ),
+        "expired" | "not-yet-valid" => format!(
+            "{sender} must present certificates that are valid now; no keystore change helps"
+        ),
+        "anchor-not-ca" => {
+            "replace that keystore entry with the certificate of the CA itself".into()
+        }
+        "unsupported-algorithm" => {
+            "azure-cacerts cannot decide this chain; test with the Java application itself".into()
+        }
+        _ => format!("the certificates {sender} presents must change; no keystore change helps"),
+    })
+}
+
+fn how_text(s: &Step) -> String {
+    let alias = s.alias.as_deref().unwrap_or("?");
+    match s.how {
+        How::Presented => "presented".into(),
+        How::AnchorExact => format!("anchor: exact {alias}"),
+        How::AnchorSameNameAndKey => format!("anchor: same name and key {alias}"),
+        How::Anchor => format!("anchor: {alias} (not sent)"),
+    }
+}
+
+fn print_text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) {
+    let Ok((report, protocol)) = &c.outcome else {
+        return;
+    };
+    let v = &report.verdict;
+    for w in &report.warnings {
+        output::warn(format!("{}: {w}", c.label));
+    }
+    if g.quiet {
+        if !v.trusted {
+            let reason = v.problem.as_ref().map(|p| p.message.as_str()).unwrap_or("");
+            println!("{}: NOT TRUSTED: {reason}", c.label);
+        }
+        return;
+    }
+    let verdict = if v.trusted {
+        output::paint(color, "32", "trusted")
+    } else {
+        output::paint(color, "31;1", "NOT TRUSTED")
+    };
+    let mut head = format!("\n{}: {verdict}", c.label);
+    if let Some(p) = &c.proxy {
+        head.push_str(&format!(" (through {p})"));
+    }
+    if let (true, Some(proto)) = (g.verbose, protocol) {
+        head.push_str(&format!(" [{proto}]"));
+    }
+    println!("{head}");
+    if v.trusted {
+        for (i, s) in v.path.iter().enumerate() {
+            println!("  {}. {}", i + 1, s.cert.subject);
+            println!(
+                "     issuer {}; not after {}; {}",
+                s.cert.issuer,
+                ymd(s.cert.not_after),
+                how_text(s)
+            );
+        }
+        let used = v.path.iter().filter(|s| s.position.is_some()).count();
+        if c.presented.len() > used {
+            println!(
+                "  ({} other certificate(s) sent are not on the path)",
+                c.presented.len() - used
+            );
+        }
+        if report.entrust_distrust {
+            println!(
+                "  {}",
+                output::paint(
+                    color,
+                    "33",
+                    "but patched Java runtimes distrust it: Entrust root, certificate issued after 2024-11-11"
+                )
+            );
+        }
+        return;
+    }
+    if let Some(p) = &v.problem {
+        println!("  reason: {}", p.message);
+    }
+    if let Some(fix) = fix_text(report, import_cmd, c.chain_file.is_some()) {
+        println!("  fix: {fix}");
+    }
+    let sent = if c.chain_file.is_some() {
+        "the chain file holds"
+    } else {
+        "the server presented"
+    };
+    println!("  {sent}:");
+    for (i, der) in c.presented.iter().enumerate() {
+        match Facts::parse(der) {
+            Ok(f) => {
+                println!("    {}. {}", i + 1, f.subject);
+                println!("       issuer {}; not after {}", f.issuer, ymd(f.not_after));
+            }
+            Err(why) => println!("    {}. (does not parse: {why})", i + 1),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CheckJson {
+    keystore: KeystoreJson,
+    results: Vec<ResultJson>,
+    summary: SummaryJson,
+}
+
+#[derive(Serialize)]
+struct KeystoreJson {
+    path: String,
+    #[serde(rename = "type")]
+    store_type: &'static str,
+    entries: usize,
+    /// Certificates Java would use as trust anchors.
+    anchors: usize,
+}
+
+#[derive(Serialize)]
+struct SummaryJson {
+    checked: usize,
+    trusted: usize,
+    not_trusted: usize,
+    unreachable: usize,
+}
+
+#[derive(Serialize)]
+struct ResultJson {
+    host: Option<String>,
+    port: Option<u16>,
+    chain_file: Option<String>,
+    proxy: Option<String>,
+    /// Set when the server could not be reached; the other fields are then empty.
+    error: Option<String>,
+    tls_version: Option<String>,
+    trusted: bool,
+    path: Vec<StepJson>,
+    reason: Option<String>,
+    reason_code: Option<&'static str>,
+    fix_cas: Vec<FixJson>,
+    fix: Option<String>,
+    entrust_distrust: bool,
+    warnings: Vec<String>,
+    presented: Vec<CertJson>,
+}
+
+#[derive(Serialize)]
+struct StepJson {
+    subject: String,
+    issuer: String,
+    not_before: String,
+    not_after: String,
+    sha256: String,
+    #[serde(rename = "match")]
+    how: How,
+    alias: Option<String>,
+    /// 1-based position in the presented chain, when the server sent it.
+    position: Option<usize>,
+}
+
+#[derive(Serialize)]
+struct CertJson {
+    position: usize,
+    subject: Option<String>,
+    issuer: Option<String>,
+    not_after: Option<String>,
+    sha256: String,
+}
+
+#[derive(Serialize)]
+struct FixJson {
+    name: String,
+    variant: Option<String>,
+    role: &'static str,
+    sha1: String,
+    status: &'static str,
+    /// Whether `import` adds it with its default selection.
+    importable: bool,
+    note: Option<String>,
+}
+
+fn result_json(c: &Checked, import_cmd: &str) -> ResultJson {
+    let (host, port) = match &c.target {
+        Some(t) => (Some(t.host.clone()), Some(t.port)),
+        None => (None, None),
+    };
+    let presented = c
+        .presented
+        .iter()
+        .enumerate()
+        .map(|(i, der)| {
+            let f = Facts::parse(der).ok();
+            CertJson {
+                position: i + 1,
+                subject: f.as_ref().map(|f| f.subject.clone()),
+                issuer: f.as_ref().map(|f| f.issuer.clone()),
+                not_after: f.as_ref().map(|f| ymd(f.not_after)),
+                sha256: crate::cert::sha256_hex(der),
+            }
+        })
+        .collect();
+    let mut r = ResultJson {
+        host,
+        port,
+        chain_file: c.chain_file.clone(),
+        proxy: c.proxy.clone(),
+        error: None,
+        tls_version: None,
+        trusted: false,
+        path: Vec::new(),
+        reason: None,
+        reason_code: None,
+        fix_cas: Vec::new(),
+        fix: None,
+        entrust_distrust: false,
+        warnings: Vec::new(),
+        presented,
+    };
+    match &c.outcome {
+        Err(f) => r.error = Some(f.to_string()),
+        Ok((report, protocol)) => {
+            let v = &report.verdict;
+            r.tls_version = protocol.clone();
+            r.trusted = v.trusted;
+            r.path = v
+                .path
+                .iter()
+                .map(|s| StepJson {
+                    subject: s.cert.subject.clone(),
+                    issuer: s.cert.issuer.clone(),
+                    not_before: ymd(s.cert.not_before),
+                    not_after: ymd(s.cert.not_after),
+                    sha256: s.cert.sha256.clone(),
+                    how: s.how,
+                    alias: s.alias.clone(),
+                    position: s.position,
+                })
+                .collect();
+            r.reason = v.problem.as_ref().map(|p| p.message.clone());
+            r.reason_code = v.problem.as_ref().map(|p| p.code);
+            r.fix_cas = report
+                .fix_cas
+                .iter()
+                .map(|f| FixJson {
+                    name: f.ca.name.clone(),
+                    variant: f.ca.variant.clone(),
+                    role: f.ca.role.as_str(),
+                    sha1: f.ca.sha1.clone(),
+                    status: f.ca.status.as_str(),
+                    importable: f.import == Importable::Yes,
+                    note: match f.import {
+                        Importable::Yes => None,
+                        Importable::WithoutDefaultSkips => {
+                            Some("a default skip: import adds it with --no-default-skips".into())
+                        }
+                        Importable::No(why) => Some(format!("import does not add it: {why}")),
+                    },
+                })
+                .collect();
+            r.fix = fix_text(report, import_cmd, c.chain_file.is_some());
+            r.entrust_distrust = report.entrust_distrust;
+            r.warnings = report.warnings.clone();
+        }
+    }
+    r
 }

@@ -1,0 +1,465 @@
+//! What the PKIX emulation needs from one certificate, read once with x509-parser.
+//!
+//! Certificates here may come from a hostile server: every field is read defensively, and a
+//! certificate that does not parse is reported, never unwrapped.
+
+use time::OffsetDateTime;
+use x509_parser::extensions::ParsedExtension;
+use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
+use x509_parser::public_key::PublicKey;
+
+use crate::cert::{hex_upper, sha256_hex};
+
+/// One attribute value of a name, as Java's canonical form compares it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum NameValue {
+    /// PrintableString and UTF8String: compared case-insensitively with whitespace folded.
+    Text(String),
+    /// Any other type: compared by its DER bytes (tag and content).
+    Raw(Vec<u8>),
+}
+
+/// A distinguished name compared the way `X500Principal.equals` does (the RFC 2253 canonical
+/// form): equal DER is equal, and so are names that differ only in case, in surrounding or
+/// repeated spaces, or in PrintableString versus UTF8String.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NameKey(Vec<Vec<(String, NameValue)>>);
+
+impl NameKey {
+    fn of(name: &X509Name<'_>) -> NameKey {
+        use x509_parser::der_parser::asn1_rs::Tag;
+        let mut rdns = Vec::new();
+        for rdn in name.iter() {
+            let mut atvs: Vec<(String, NameValue)> = rdn
+                .iter()
+                .map(|atv| {
+                    let value = atv.attr_value();
+                    let text = match value.tag() {
+                        Tag::PrintableString | Tag::Utf8String => {
+                            std::str::from_utf8(value.data).ok().map(fold_text)
+                        }
+                        _ => None,
+                    };
+                    let v = match text {
+                        Some(t) => NameValue::Text(t),
+                        None => {
+                            let mut raw = value.tag().0.to_be_bytes().to_vec();
+                            raw.extend_from_slice(value.data);
+                            NameValue::Raw(raw)
+                        }
+                    };
+                    (atv.attr_type().to_id_string(), v)
+                })
+                .collect();
+            // A multi-valued RDN is a SET: its order carries no meaning.
+            atvs.sort();
+            rdns.push(atvs);
+        }
+        NameKey(rdns)
+    }
+}
+
+/// A name the way Java prints an X500Principal: most specific first ("CN=..., O=..., C=US"),
+/// a value with a separator in it quoted.
+pub fn display_name(name: &X509Name<'_>) -> String {
+    use x509_parser::der_parser::asn1_rs::Tag;
+    let registry = x509_parser::objects::oid_registry();
+    let rdns: Vec<String> = name
+        .iter()
+        .map(|rdn| {
+            rdn.iter()
+                .map(|atv| {
+                    let oid = atv.attr_type();
+                    let key = x509_parser::objects::oid2abbrev(oid, registry)
+                        .map(str::to_string)
+                        .unwrap_or_else(|_| oid.to_id_string());
+                    let v = atv.attr_value();
+                    let text = match v.tag() {
+                        Tag::BmpString => {
+                            let units: Vec<u16> = v
+                                .data
+                                .chunks(2)
+                                .map(|c| u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)]))
+                                .collect();
+                            Some(String::from_utf16_lossy(&units))
+                        }
+                        Tag::PrintableString
+                        | Tag::Utf8String
+                        | Tag::Ia5String
+                        | Tag::T61String
+                        | Tag::VisibleString
+                        | Tag::NumericString
+                        | Tag::GeneralString => Some(String::from_utf8_lossy(v.data).into_owned()),
+                        _ => None,
+                    };
+                    let value = match text {
+                        Some(t) if t.contains([',', '+', '=', '"', '\\', '<', '>', ';']) => {
+                            format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\""))
+                        }
+                        Some(t) => t,
+                        None => format!("#{}", hex_upper(v.data)),
+                    };
+                    format!("{key}={value}")
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
+        .collect();
+    rdns.into_iter().rev().collect::<Vec<_>>().join(", ")
+}
+
+fn fold_text(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The Authority Key Identifier of a certificate: how it names the key and certificate of
+/// its issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Aki {
+    pub key_id: Option<Vec<u8>>,
+    /// The issuer's serial number, minimally encoded (compare with [`Facts::serial`]).
+    pub serial: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub der: Vec<u8>,
+    pub sha256: String,
+    pub subject: String,
+    pub issuer: String,
+    pub subject_key: NameKey,
+    pub issuer_key: NameKey,
+    /// The values of the subject's O attributes.
+    pub organizations: Vec<String>,
+    pub spki: Vec<u8>,
+    /// 1, 2 or 3.
+    pub version: u32,
+    /// Minimal two's-complement bytes, so that equal numbers compare equal.
+    pub serial: Vec<u8>,
+    pub serial_hex: String,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub self_issued: bool,
+    pub ski: Option<Vec<u8>>,
+    pub aki: Option<Aki>,
+    /// Java's `getBasicConstraints()`: None when not a CA, else the path length limit
+    /// (u32::MAX when unlimited).
+    pub ca_path_len: Option<u32>,
+    /// (digitalSignature, keyCertSign) when a KeyUsage extension is present.
+    pub key_usage: Option<(bool, bool)>,
+    /// Whether an ExtendedKeyUsage extension allows TLS server authentication; None when absent.
+    pub eku_server: Option<bool>,
+    /// Whether a Netscape cert-type extension allows an SSL server; None when absent.
+    pub ns_ssl_server: Option<bool>,
+    /// Critical extensions Java's PKIX checkers do not process (it rejects such certificates).
+    pub unknown_critical: Vec<String>,
+    pub sig_alg: String,
+    /// subjectAltName DNS names and IP addresses; the subject's last CN.
+    pub dns_names: Vec<String>,
+    pub ip_addresses: Vec<std::net::IpAddr>,
+    pub common_name: Option<String>,
+    /// Why Java's default algorithm constraints refuse this certificate's signature, or its
+    /// key (the only part of an anchor they look at).
+    pub weak_signature: Option<String>,
+    pub weak_key: Option<String>,
+}
+
+// Extensions Java's PKIX checkers resolve (KeyChecker, ConstraintsChecker, PolicyChecker).
+const HANDLED_CRITICAL: &[&str] = &[
+    "2.5.29.15", // keyUsage
+    "2.5.29.37", // extKeyUsage
+    "2.5.29.17", // subjectAltName
+    "2.5.29.19", // basicConstraints
+    "2.5.29.30", // nameConstraints
+    "2.5.29.32", // certificatePolicies
+    "2.5.29.33", // policyMappings
+    "2.5.29.36", // policyConstraints
+    "2.5.29.54", // inhibitAnyPolicy
+];
+
+const EKU_MS_SGC: &str = "1.3.6.1.4.1.311.10.3.3";
+const EKU_NS_SGC: &str = "2.16.840.1.113730.4.1";
+
+/// INTEGER content bytes in their shortest two's-complement form.
+pub fn minimal_integer(bytes: &[u8]) -> Vec<u8> {
+    let mut b = bytes;
+    while b.len() > 1 && ((b[0] == 0x00 && b[1] & 0x80 == 0) || (b[0] == 0xFF && b[1] & 0x80 != 0))
+    {
+        b = &b[1..];
+    }
+    b.to_vec()
+}
+
+impl Facts {
+    pub fn parse(der: &[u8]) -> Result<Facts, String> {
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+        if !rest.is_empty() {
+            return Err(format!("{} bytes after the certificate", rest.len()));
+        }
+        let tbs = &cert.tbs_certificate;
+        let mut ski = None;
+        let mut aki = None;
+        let mut key_usage = None;
+        let mut eku_server = None;
+        let mut ns_ssl_server = None;
+        let mut ca_path_len = None;
+        let mut unknown_critical = Vec::new();
+        let mut dns_names = Vec::new();
+        let mut ip_addresses = Vec::new();
+        for ext in tbs.extensions() {
+            let oid = ext.oid.to_id_string();
+            if ext.critical && !HANDLED_CRITICAL.contains(&oid.as_str()) {
+                unknown_critical.push(oid.clone());
+            }
+            match ext.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
+                ParsedExtension::AuthorityKeyIdentifier(a) => {
+                    aki = Some(Aki {
+                        key_id: a.key_identifier.as_ref().map(|k| k.0.to_vec()),
+                        serial: a.authority_cert_serial.map(minimal_integer),
+                    })
+                }
+                ParsedExtension::KeyUsage(ku) => {
+                    key_usage = Some((ku.digital_signature(), ku.key_cert_sign()))
+                }
+                ParsedExtension::ExtendedKeyUsage(eku) => {
+                    let sgc = eku.other.iter().any(|o| {
+                        let s = o.to_id_string();
+                        s == EKU_MS_SGC || s == EKU_NS_SGC
+                    });
+                    eku_server = Some(eku.server_auth || eku.any || sgc);
+                }
+                ParsedExtension::NSCertType(t) => ns_ssl_server = Some(t.ssl_server()),
+                ParsedExtension::SubjectAlternativeName(san) => {
+                    use x509_parser::extensions::GeneralName;
+                    for n in &san.general_names {
+                        match n {
+                            GeneralName::DNSName(d) => dns_names.push(d.to_string()),
+                            GeneralName::IPAddress(b) => {
+                                if let Ok(a) = <[u8; 4]>::try_from(*b) {
+                                    ip_addresses.push(std::net::IpAddr::from(a));
+                                } else if let Ok(a) = <[u8; 16]>::try_from(*b) {
+                                    ip_addresses.push(std::net::IpAddr::from(a));
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                ParsedExtension::BasicConstraints(bc) if bc.ca => {
+                    ca_path_len = Some(bc.path_len_constraint.unwrap_or(u32::MAX));
+                }
+                // Java refuses to build a certificate whose known extension is garbage.
+                ParsedExtension::ParseError { error } if is_known(&oid) => {
+                    return Err(format!("extension {oid} is malformed: {error}"));
+                }
+                _ => {}
+            }
+        }
+        let version = tbs.version.0.saturating_add(1);
+        let organizations = tbs
+            .subject
+            .iter_organization()
+            .filter_map(|o| o.as_str().ok().map(str::to_string))
+            .collect();
+        let sig_alg = cert.signature_algorithm.algorithm.to_id_string();
+        let common_name = tbs
+            .subject
+            .iter_common_name()
+            .last()
+            .and_then(|cn| cn.as_str().ok())
+            .map(str::to_string);
+        let weak_signature = weak_signature(&sig_alg);
+        let weak_key = weak_key(tbs.public_key());
+        Ok(Facts {
+            der: der.to_vec(),
+            sha256: sha256_hex(der),
+            subject: display_name(&tbs.subject),
+            issuer: display_name(&tbs.issuer),
+            subject_key: NameKey::of(&tbs.subject),
+            issuer_key: NameKey::of(&tbs.issuer),
+            organizations,
+            spki: tbs.subject_pki.raw.to_vec(),
+            version,
+            serial: minimal_integer(tbs.raw_serial()),
+            serial_hex: tbs.raw_serial_as_string().replace(':', ""),
+            not_before: tbs.validity.not_before.to_datetime(),
+            not_after: tbs.validity.not_after.to_datetime(),
+            self_issued: NameKey::of(&tbs.subject) == NameKey::of(&tbs.issuer),
+            ski,
+            aki,
+            ca_path_len,
+            key_usage,
+            eku_server,
+            ns_ssl_server,
+            unknown_critical,
+            sig_alg,
+            dns_names,
+            ip_addresses,
+            common_name,
+            weak_signature,
+            weak_key,
+        })
+    }
+
+    /// Whether the certificate names `host` the way Java's HTTPS hostname check reads it:
+    /// subjectAltName entries when there are any (a `*` only as the whole leftmost label),
+    /// else the most specific CN.
+    pub fn names_host(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            return self.ip_addresses.contains(&ip);
+        }
+        let matches = |pattern: &str| {
+            let p = pattern.trim_end_matches('.').to_ascii_lowercase();
+            match p.strip_prefix("*.") {
+                Some(rest) => host.split_once('.').is_some_and(|(first, tail)| {
+                    !first.is_empty() && tail == rest && rest.contains('.')
+                }),
+                None => p == host,
+            }
+        };
+        if !self.dns_names.is_empty() || !self.ip_addresses.is_empty() {
+            return self.dns_names.iter().any(|d| matches(d));
+        }
+        self.common_name.as_deref().is_some_and(matches)
+    }
+
+    pub fn same_name_and_key(&self, other: &Facts) -> bool {
+        self.subject_key == other.subject_key && self.spki == other.spki
+    }
+}
+
+fn is_known(oid: &str) -> bool {
+    HANDLED_CRITICAL.contains(&oid) || oid == "2.5.29.14" || oid == "2.5.29.35"
+}
+
+/// jdk.certpath.disabledAlgorithms: MD2 and MD5 signatures.
+fn weak_signature(oid: &str) -> Option<String> {
+    match oid {
+        "1.2.840.113549.1.1.2" => Some("it is signed with MD2".into()),
+        "1.2.840.113549.1.1.4" => Some("it is signed with MD5".into()),
+        _ => None,
+    }
+}
+
+/// jdk.certpath.disabledAlgorithms: RSA and DSA keys under 1024 bits, EC keys under 224.
+fn weak_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<String> {
+    match spki.parsed() {
+        Ok(PublicKey::RSA(k)) if bit_length(k.modulus) < 1024 => Some(format!(
+            "its RSA key has only {} bits",
+            bit_length(k.modulus)
+        )),
+        Ok(PublicKey::DSA(k)) if k.len() * 8 < 1024 => {
+            Some(format!("its DSA key has only {} bits", k.len() * 8))
+        }
+        Ok(PublicKey::EC(p)) if p.key_size() > 0 && p.key_size() < 224 => {
+            Some(format!("its EC key has only {} bits", p.key_size()))
+        }
+        _ => None,
+    }
+}
+
+/// Bits of an unsigned big-endian integer (x509-parser's RSA key_size miscounts some moduli).
+fn bit_length(bytes: &[u8]) -> usize {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    match bytes.get(start) {
+        Some(&first) => (bytes.len() - start - 1) * 8 + (8 - first.leading_zeros() as usize),
+        None => 0,
+    }
+}
+
+/// Whether `signer`'s key verifies `child`'s signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigCheck {
+    Valid,
+    Invalid,
+    /// An algorithm (or key) that x509-parser with aws-lc-rs cannot verify.
+    Unsupported,
+}
+
+pub fn verify_signature(child: &Facts, signer: &Facts) -> SigCheck {
+    let Ok((_, c)) = X509Certificate::from_der(&child.der) else {
+        return SigCheck::Invalid;
+    };
+    let Ok((_, s)) = X509Certificate::from_der(&signer.der) else {
+        return SigCheck::Invalid;
+    };
+    match c.verify_signature(Some(s.public_key())) {
+        Ok(()) => SigCheck::Valid,
+        Err(x509_parser::error::X509Error::SignatureUnsupportedAlgorithm) => SigCheck::Unsupported,
+        Err(_) => SigCheck::Invalid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_compare_minimally() {
+        assert_eq!(minimal_integer(&[0x00, 0x01]), vec![0x01]);
+        assert_eq!(minimal_integer(&[0x00, 0x80]), vec![0x00, 0x80]);
+        assert_eq!(minimal_integer(&[0xFF, 0xFF, 0x80]), vec![0x80]);
+        assert_eq!(minimal_integer(&[0xFF, 0x7F]), vec![0xFF, 0x7F]);
+        assert_eq!(minimal_integer(&[0x00]), vec![0x00]);
+        assert_eq!(minimal_integer(&[]), Vec::<u8>::new());
+    }
+
+    #[test]
+    fn counts_modulus_bits() {
+        assert_eq!(bit_length(&[0x00, 0x80, 0x00]), 16);
+        assert_eq!(bit_length(&[0x01, 0x00]), 9);
+        assert_eq!(bit_length(&[0x00]), 0);
+    }
+
+    #[test]
+    fn text_folds_case_and_space() {
+        assert_eq!(fold_text("  Microsoft   RSA Root "), "microsoft rsa root");
+    }
+
+    fn with_names(dns: &[&str], ips: &[&str], cn: Option<&str>) -> Facts {
+        let mut f = Facts::parse(&test_cert()).expect("test certificate");
+        f.dns_names = dns.iter().map(|s| s.to_string()).collect();
+        f.ip_addresses = ips.iter().map(|s| s.parse().expect("ip")).collect();
+        f.common_name = cn.map(str::to_string);
+        f
+    }
+
+    fn test_cert() -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("certs/pem/microsoft-rsa-root-certificate-authority-2017.pem");
+        let pem = std::fs::read(path).expect("built-in PEM");
+        crate::check::read_chain(&pem).expect("PEM").remove(0)
+    }
+
+    #[test]
+    fn host_names_match_like_java() {
+        let f = with_names(
+            &["*.login.microsoftonline.com", "login.microsoftonline.com"],
+            &[],
+            None,
+        );
+        assert!(f.names_host("login.microsoftonline.com"));
+        assert!(f.names_host("Stamp2.Login.MicrosoftOnline.com."));
+        assert!(!f.names_host("a.b.login.microsoftonline.com"));
+        assert!(!f.names_host("microsoftonline.com"));
+        let star = with_names(&["*.com"], &[], None);
+        assert!(!star.names_host("example.com"));
+        let ip = with_names(&["localhost"], &["127.0.0.1"], Some("ignored"));
+        assert!(ip.names_host("127.0.0.1"));
+        assert!(!ip.names_host("::1"));
+        assert!(!ip.names_host("ignored"));
+        let cn_only = with_names(&[], &[], Some("server.test"));
+        assert!(cn_only.names_host("server.test"));
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(Facts::parse(b"").is_err());
+        assert!(Facts::parse(&[0x30, 0x03, 0x02, 0x01, 0x00]).is_err());
+    }
+}

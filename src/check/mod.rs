@@ -1,0 +1,337 @@
+//! `check`: would Java trust this server with this keystore, and if not, why and which
+//! catalog CA would fix it.
+//!
+//! [`tls`] fetches the chain a server presents (through an HTTP CONNECT proxy when one is
+//! configured, [`proxy`]); [`pkix`] re-enacts Java's PKIX decision on it; this module adds
+//! the remedy from the Azure catalog and the Entrust distrust warning. Nothing here prints.
+
+pub mod facts;
+pub mod pkix;
+pub mod proxy;
+pub mod tls;
+
+use std::fmt;
+
+use time::OffsetDateTime;
+
+use crate::catalog::{Catalog, CatalogCa, PageStatus, Role};
+use crate::keystore::EntryKind;
+pub use pkix::{Anchor, How, Problem, Step, TrustStore, Verdict};
+
+/// The servers checked when none is named: Entra ID sign-in and Exchange Online.
+pub const DEFAULT_HOSTS: &[&str] = &["login.microsoftonline.com", "outlook.office365.com"];
+pub const DEFAULT_PORT: u16 = 443;
+
+/// A catalog CA that, added to the keystore, makes Java trust the chain.
+#[derive(Debug, Clone)]
+pub struct FixCa {
+    pub ca: CatalogCa,
+    /// What `import` would do about it with its default selection.
+    pub import: Importable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Importable {
+    /// `import` adds it.
+    Yes,
+    /// Only with `--no-default-skips` (Java runtimes ship it; this keystore lacks it).
+    WithoutDefaultSkips,
+    /// `import` never adds it: expired, or retired from Microsoft's page.
+    No(&'static str),
+}
+
+/// The Entrust distrust of late-2024 JDKs (JDK-8337664): TLS server certificates issued
+/// after 2024-11-11 and anchored at an Entrust root.
+pub const ENTRUST_CUTOFF: time::Date = time::macros::date!(2024 - 11 - 11);
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub fix_cas: Vec<FixCa>,
+    /// The path ends at an Entrust root and the leaf was issued after the cutoff.
+    pub entrust_distrust: bool,
+    pub warnings: Vec<String>,
+}
+
+/// Judges `presented` (leaf first) against `store`, and when Java would not trust it, asks
+/// each catalog CA whether adding it would change that.
+pub fn assess(
+    presented: &[Vec<u8>],
+    store: &TrustStore,
+    catalog: &Catalog,
+    now: OffsetDateTime,
+) -> Report {
+    let verdict = pkix::judge(presented, store, None, now);
+    let mut warnings = Vec::new();
+    let mut entrust_distrust = false;
+    if verdict.trusted {
+        if let (Some(anchor), Some(leaf)) = (verdict.path.last(), verdict.path.first()) {
+            if verdict.path.len() > 1 && is_entrust_root(&anchor.cert) {
+                let issued = leaf.cert.not_before.to_offset(time::UtcOffset::UTC).date();
+                if issued > ENTRUST_CUTOFF {
+                    entrust_distrust = true;
+                    warnings.push(format!(
+                        "the path ends at the Entrust root {} and the server certificate was issued on {}, after {}: Java runtimes patched since October 2024 (8u431, 11.0.25, 17.0.13, 21.0.5 and later) distrust it whatever the keystore holds; the server needs a certificate from another CA",
+                        anchor.cert.subject,
+                        crate::cert::ymd(leaf.cert.not_before),
+                        ENTRUST_CUTOFF
+                    ));
+                } else {
+                    warnings.push(format!(
+                        "the path ends at the Entrust root {}: this certificate predates {ENTRUST_CUTOFF}, but patched Java runtimes distrust server certificates issued under it after that date, so its renewal must come from another CA",
+                        anchor.cert.subject
+                    ));
+                }
+            }
+        }
+    }
+    let fix_cas = if verdict.trusted {
+        Vec::new()
+    } else {
+        fixes(presented, store, catalog, now)
+    };
+    Report {
+        verdict,
+        fix_cas,
+        entrust_distrust,
+        warnings,
+    }
+}
+
+/// A warning when the server certificate does not name `host`: Java's HTTPS clients then
+/// fail on the hostname check, whatever the keystore holds.
+pub fn hostname_warning(presented: &[Vec<u8>], host: &str) -> Option<String> {
+    let leaf = facts::Facts::parse(presented.first()?).ok()?;
+    if leaf.names_host(host) {
+        return None;
+    }
+    let mut named: Vec<String> = leaf.dns_names.clone();
+    named.extend(leaf.ip_addresses.iter().map(|i| i.to_string()));
+    if named.is_empty() {
+        named.extend(leaf.common_name.clone());
+    }
+    Some(format!(
+        "the server certificate does not name {host} (it names {}): Java HTTPS clients reject it on the host name, whatever the keystore holds",
+        if named.is_empty() {
+            "nothing".to_string()
+        } else {
+            named.join(", ")
+        }
+    ))
+}
+
+/// An Entrust root: the JDK lists five by fingerprint (EntrustTLSPolicy), all with an O of
+/// "Entrust, Inc." or "Entrust.net"; any self-issued certificate so named is treated alike.
+fn is_entrust_root(f: &facts::Facts) -> bool {
+    f.self_issued
+        && f.organizations
+            .iter()
+            .any(|o| o.to_ascii_lowercase().starts_with("entrust"))
+}
+
+/// The catalog CAs that would anchor the chain, the most useful group only: roots the
+/// server did not send, else intermediates it did not send, else certificates it sent.
+fn fixes(
+    presented: &[Vec<u8>],
+    store: &TrustStore,
+    catalog: &Catalog,
+    now: OffsetDateTime,
+) -> Vec<FixCa> {
+    let sent: Vec<facts::Facts> = presented
+        .iter()
+        .filter_map(|d| facts::Facts::parse(d).ok())
+        .collect();
+    let mut groups: [Vec<FixCa>; 3] = Default::default();
+    for ca in &catalog.cas {
+        let Some(der) = &ca.der else { continue };
+        // Trusting the server certificate itself would "fix" anything, expired or not: that
+        // is no advice to give.
+        if store.anchors.iter().any(|a| &a.facts.der == der) || presented.first() == Some(der) {
+            continue;
+        }
+        let Ok(f) = facts::Facts::parse(der) else {
+            continue;
+        };
+        let was_sent = sent
+            .iter()
+            .any(|s| s.der == f.der || s.same_name_and_key(&f));
+        let anchor = Anchor {
+            alias: format!("azure-ca-{}", ca.slug),
+            kind: EntryKind::TrustedCert,
+            facts: f,
+        };
+        if !pkix::judge(presented, store, Some(&anchor), now).trusted {
+            continue;
+        }
+        let group = match (was_sent, ca.role) {
+            (false, Role::Root) => 0,
+            (false, Role::Subordinate) => 1,
+            (true, _) => 2,
+        };
+        groups[group].push(FixCa {
+            ca: ca.clone(),
+            import: importable(ca, now),
+        });
+    }
+    let mut chosen = groups
+        .into_iter()
+        .find(|g| !g.is_empty())
+        .unwrap_or_default();
+    chosen.sort_by_key(|f| (f.import != Importable::Yes, f.ca.display_name()));
+    chosen
+}
+
+fn importable(ca: &CatalogCa, now: OffsetDateTime) -> Importable {
+    if ca.is_expired_on(now.date()) {
+        Importable::No("expired")
+    } else if ca.status == PageStatus::Retired {
+        Importable::No("retired from Microsoft's page")
+    } else if crate::plan::is_default_skip(ca) {
+        Importable::WithoutDefaultSkips
+    } else {
+        Importable::Yes
+    }
+}
+
+/// The certificates of a PEM file (or of concatenated DER), in file order.
+pub fn read_chain(bytes: &[u8]) -> Result<Vec<Vec<u8>>, String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::CertificateDer;
+    if bytes.first() == Some(&0x30) {
+        let mut rest = bytes;
+        let mut certs = Vec::new();
+        while !rest.is_empty() {
+            let (after, _) = x509_parser::parse_x509_certificate(rest)
+                .map_err(|e| format!("DER certificate {} does not parse: {e}", certs.len() + 1))?;
+            let used = rest.len() - after.len();
+            certs.push(rest[..used].to_vec());
+            rest = after;
+        }
+        return Ok(certs);
+    }
+    let certs = CertificateDer::pem_slice_iter(bytes)
+        .map(|c| c.map(|c| c.to_vec()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("not a PEM certificate file: {e}"))?;
+    if certs.is_empty() {
+        return Err("no \"BEGIN CERTIFICATE\" block in it".into());
+    }
+    Ok(certs)
+}
+
+/// A server to check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// `HOST`, `HOST:PORT`, `[IPv6]:PORT`, a bare IPv6 address, or an https:// URL.
+pub fn parse_target(s: &str) -> Result<Target, String> {
+    let mut t = s.trim();
+    if let Some((scheme, rest)) = t.split_once("://") {
+        if !scheme.eq_ignore_ascii_case("https") {
+            return Err(format!(
+                "{scheme}:// is not a TLS address; give HOST[:PORT]"
+            ));
+        }
+        t = rest.split(['/', '?', '#']).next().unwrap_or("");
+    }
+    let (host, port) = if let Some(rest) = t.strip_prefix('[') {
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| "an IPv6 address opened with [ is not closed with ]".to_string())?;
+        match after {
+            "" => (h, None),
+            p => (
+                h,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| format!("expected :PORT after [{h}], found {p:?}"))?,
+                ),
+            ),
+        }
+    } else if t.matches(':').count() > 1 {
+        (t, None)
+    } else {
+        match t.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (t, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("the host name is empty".into());
+    }
+    if host
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "/@?#".contains(c))
+    {
+        return Err(format!("{host:?} is not a host name"));
+    }
+    let port = match port {
+        None => DEFAULT_PORT,
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 => n,
+            _ => return Err(format!("{p:?} is not a port number (1-65535)")),
+        },
+    };
+    Ok(Target {
+        host: host.trim_end_matches('.').to_ascii_lowercase(),
+        port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_targets() {
+        let t = |s: &str| parse_target(s).map(|t| (t.host, t.port));
+        assert_eq!(
+            t("login.microsoftonline.com"),
+            Ok(("login.microsoftonline.com".into(), 443))
+        );
+        assert_eq!(t("Example.COM:8443"), Ok(("example.com".into(), 8443)));
+        assert_eq!(t("[::1]:4433"), Ok(("::1".into(), 4433)));
+        assert_eq!(t("::1"), Ok(("::1".into(), 443)));
+        assert_eq!(
+            t("https://outlook.office365.com/owa"),
+            Ok(("outlook.office365.com".into(), 443))
+        );
+        assert!(t("host:0").is_err());
+        assert!(t("host:99999").is_err());
+        assert!(t(":443").is_err());
+        assert!(t("http://x").is_err());
+        assert!(t("[::1").is_err());
+        assert!(t("a b").is_err());
+    }
+
+    #[test]
+    fn reads_no_chain_from_garbage() {
+        assert!(read_chain(b"hello").is_err());
+        assert!(read_chain(&[0x30, 0x05, 0x01]).is_err());
+        assert!(
+            read_chain(b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n").is_err()
+        );
+    }
+
+    #[test]
+    fn target_display_brackets_ipv6() {
+        let t = Target {
+            host: "::1".into(),
+            port: 8443,
+        };
+        assert_eq!(t.to_string(), "[::1]:8443");
+    }
+}
