@@ -6,8 +6,8 @@
 //! output only; it never parses bytes).
 
 pub mod catalog;
-pub mod check;
 pub mod cert;
+pub mod check;
 pub mod cli;
 pub mod doctor;
 pub mod error;

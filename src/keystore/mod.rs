@@ -88,7 +88,10 @@ pub enum KeystoreError {
     #[error("no entry with alias {0:?}")]
     NoSuchAlias(String),
     #[error("the store type is {found}, not {expected}")]
-    TypeMismatch { expected: StoreType, found: StoreType },
+    TypeMismatch {
+        expected: StoreType,
+        found: StoreType,
+    },
 }
 
 /// Which format the bytes are, by their first bytes.
@@ -176,7 +179,9 @@ impl Keystore {
     /// True when some alias equals `alias` ignoring case (Java folds aliases to lower case).
     pub fn contains_alias(&self, alias: &str) -> bool {
         let wanted = alias.to_lowercase();
-        self.entries().iter().any(|e| e.alias.to_lowercase() == wanted)
+        self.entries()
+            .iter()
+            .any(|e| e.alias.to_lowercase() == wanted)
     }
 
     /// Appends a trusted-certificate entry under `alias` folded to lower case. Refuses an
@@ -229,11 +234,20 @@ mod tests {
 
     #[test]
     fn detects_by_content() {
-        assert_eq!(detect(&[0xFE, 0xED, 0xFE, 0xED, 0]).unwrap(), StoreType::Jks);
+        assert_eq!(
+            detect(&[0xFE, 0xED, 0xFE, 0xED, 0]).unwrap(),
+            StoreType::Jks
+        );
         assert_eq!(detect(&[0xCE, 0xCE, 0xCE, 0xCE]).unwrap(), StoreType::Jceks);
         assert_eq!(detect(&[0x30, 0x82]).unwrap(), StoreType::Pkcs12);
         assert!(matches!(detect(&[]), Err(KeystoreError::NotAKeystore(_))));
-        assert!(matches!(detect(b"PK\x03\x04"), Err(KeystoreError::NotAKeystore(_))));
-        assert!(matches!(detect(&[0xFE, 0xED]), Err(KeystoreError::Truncated(_))));
+        assert!(matches!(
+            detect(b"PK\x03\x04"),
+            Err(KeystoreError::NotAKeystore(_))
+        ));
+        assert!(matches!(
+            detect(&[0xFE, 0xED]),
+            Err(KeystoreError::Truncated(_))
+        ));
     }
 }
