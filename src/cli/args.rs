@@ -61,6 +61,13 @@ pub struct KeystoreOpts {
     /// Refuse the file unless it is of this type (default: detect by content).
     #[arg(long, value_enum, default_value_t = StoreTypeArg::Auto)]
     pub storetype: StoreTypeArg,
+    #[command(flatten)]
+    pub password: PasswordOpts,
+}
+
+/// The store password; without one, `changeit` (the JDK default).
+#[derive(Debug, Clone, Default, Args)]
+pub struct PasswordOpts {
     /// The store password (visible to other users in the process list: prefer the -env or -file forms).
     #[arg(long, value_name = "PASS", conflicts_with_all = ["storepass_env", "storepass_file"])]
     pub storepass: Option<String>,

@@ -323,14 +323,14 @@ fn import_command(opts: &KeystoreOpts, resolved: &Path) -> String {
             shell_quote(&h.display().to_string())
         ));
     }
-    if let Some(f) = &opts.storepass_file {
+    if let Some(f) = &opts.password.storepass_file {
         cmd.push_str(&format!(
             " --storepass-file {}",
             shell_quote(&f.display().to_string())
         ));
-    } else if let Some(v) = &opts.storepass_env {
+    } else if let Some(v) = &opts.password.storepass_env {
         cmd.push_str(&format!(" --storepass-env {}", shell_quote(v)));
-    } else if opts.storepass.is_some() {
+    } else if opts.password.storepass.is_some() {
         // Never echo a password.
         cmd.push_str(" --storepass-file FILE");
     }

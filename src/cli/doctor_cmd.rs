@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{Format, GlobalOpts, KeystoreOpts, StoreTypeArg};
+use super::args::{Format, GlobalOpts, PasswordOpts};
 use super::{output, password};
 use crate::doctor::{self, Check, Report, Status};
 use crate::error::{CliResult, Failure};
@@ -16,15 +16,9 @@ pub struct DoctorArgs {
     /// Default: env PIMSYNC_HOME.
     #[arg(long, value_name = "DIR")]
     pub pimsync_home: Option<PathBuf>,
-    /// The truststore's password, when it is not changeit (visible in the process list: prefer the -env or -file forms).
-    #[arg(long, value_name = "PASS", conflicts_with_all = ["storepass_env", "storepass_file"])]
-    pub storepass: Option<String>,
-    /// Read the truststore's password from this environment variable.
-    #[arg(long, value_name = "VAR", conflicts_with = "storepass_file")]
-    pub storepass_env: Option<String>,
-    /// Read the truststore's password from the first line of this file.
-    #[arg(long, value_name = "FILE")]
-    pub storepass_file: Option<PathBuf>,
+    /// The truststore's password, when it is not changeit.
+    #[command(flatten)]
+    pub password: PasswordOpts,
 }
 
 pub fn run(args: &DoctorArgs, g: &GlobalOpts) -> CliResult<i32> {
@@ -43,16 +37,7 @@ pub fn run(args: &DoctorArgs, g: &GlobalOpts) -> CliResult<i32> {
         }
     };
     // The password options mean what they mean for every other command.
-    let pass = password::resolve(&KeystoreOpts {
-        keystore: None,
-        cacerts: false,
-        java_home: None,
-        pimsync_home: Some(home.clone()),
-        storetype: StoreTypeArg::Auto,
-        storepass: args.storepass.clone(),
-        storepass_env: args.storepass_env.clone(),
-        storepass_file: args.storepass_file.clone(),
-    })?;
+    let pass = password::resolve(&args.password)?;
     let mut opts = doctor::Options::new(home);
     opts.storepass = pass.value;
     opts.storepass_explicit = pass.explicit;

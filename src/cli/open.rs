@@ -138,7 +138,7 @@ pub fn keystore_failure(
 /// Reads and parses with the store password, verifying integrity.
 pub fn open(opts: &KeystoreOpts) -> CliResult<Opened> {
     let (path, how) = locate(opts)?;
-    let password = password::resolve(opts)?;
+    let password = password::resolve(&opts.password)?;
     let bytes = read_file(&path)?;
     let keystore = Keystore::parse(&bytes, expected_type(opts.storetype), Some(&password.value))
         .map_err(|e| keystore_failure(&path, &e, &password))?;
@@ -156,7 +156,7 @@ pub fn open(opts: &KeystoreOpts) -> CliResult<Opened> {
 /// typed). Returns whether that happened. For `list` only: nothing is ever written this way.
 pub fn open_for_listing(opts: &KeystoreOpts) -> CliResult<(Opened, bool)> {
     let (path, how) = locate(opts)?;
-    let password = password::resolve(opts)?;
+    let password = password::resolve(&opts.password)?;
     let bytes = read_file(&path)?;
     let expected = expected_type(opts.storetype);
     match Keystore::parse(&bytes, expected, Some(&password.value)) {

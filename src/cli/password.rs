@@ -1,6 +1,6 @@
 //! The store password from --storepass, --storepass-env or --storepass-file.
 
-use super::args::KeystoreOpts;
+use super::args::PasswordOpts;
 use crate::error::{CliResult, ExitKind, Failure};
 
 /// The JDK's default cacerts password, used when none is given (contract).
@@ -13,7 +13,7 @@ pub struct StorePassword {
     pub explicit: bool,
 }
 
-pub fn resolve(opts: &KeystoreOpts) -> CliResult<StorePassword> {
+pub fn resolve(opts: &PasswordOpts) -> CliResult<StorePassword> {
     if let Some(p) = &opts.storepass {
         return Ok(StorePassword {
             value: p.clone(),

@@ -11,7 +11,7 @@ use clap::Args;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::args::{Format, GlobalOpts, KeystoreOpts, SelectOpts, StoreTypeArg};
+use super::args::{Format, GlobalOpts, KeystoreOpts, PasswordOpts, SelectOpts, StoreTypeArg};
 use super::output;
 use super::reconcile::{self, ReportJson, WriteOpts};
 use crate::catalog::{self, Catalog, SourceSpec};
@@ -34,12 +34,8 @@ pub struct RefreshArgs {
     #[arg(long, value_enum, default_value_t = StoreTypeArg::Auto)]
     pub storetype: StoreTypeArg,
     /// Store password for the keystores named on the command line.
-    #[arg(long, value_name = "PASS", conflicts_with_all = ["storepass_env", "storepass_file"])]
-    pub storepass: Option<String>,
-    #[arg(long, value_name = "VAR", conflicts_with = "storepass_file")]
-    pub storepass_env: Option<String>,
-    #[arg(long, value_name = "FILE")]
-    pub storepass_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub password: PasswordOpts,
     /// A TOML file listing keystores (see docs/scheduling.md).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -109,9 +105,7 @@ fn base_opts(args: &RefreshArgs) -> KeystoreOpts {
         java_home: args.java_home.clone(),
         pimsync_home: None,
         storetype: args.storetype,
-        storepass: args.storepass.clone(),
-        storepass_env: args.storepass_env.clone(),
-        storepass_file: args.storepass_file.clone(),
+        password: args.password.clone(),
     }
 }
 
@@ -174,9 +168,11 @@ fn jobs(args: &RefreshArgs) -> CliResult<Vec<Job>> {
         let base_dir = path.parent().unwrap_or(Path::new("."));
         for (i, k) in config.keystores.iter().enumerate() {
             let mut o = base_opts(args);
-            o.storepass = None;
-            o.storepass_env = k.storepass_env.clone();
-            o.storepass_file = k.storepass_file.as_ref().map(|f| base_dir.join(f));
+            o.password = PasswordOpts {
+                storepass: None,
+                storepass_env: k.storepass_env.clone(),
+                storepass_file: k.storepass_file.as_ref().map(|f| base_dir.join(f)),
+            };
             let label = if let Some(p) = &k.path {
                 o.keystore = Some(base_dir.join(p));
                 p.display().to_string()
