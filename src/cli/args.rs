@@ -85,7 +85,14 @@ pub struct SourceOpts {
     /// Use the live catalog parsed from Microsoft's page and download each certificate.
     #[arg(long, conflicts_with = "bundle")]
     pub online: bool,
-    /// Address of the page's markdown source (implies --online).
+    #[command(flatten)]
+    pub net: NetOpts,
+}
+
+/// The SOURCE options other than the choice between live and built-in.
+#[derive(Debug, Clone, Args)]
+pub struct NetOpts {
+    /// Address of the page's markdown source (implies the live catalog).
     #[arg(long, value_name = "URL")]
     pub catalog_url: Option<String>,
     /// An offline bundle written by `fetch --out DIR`.

@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::Args;
 use serde::Serialize;
 
-use super::args::{Format, GlobalOpts, SourceOpts};
+use super::args::{Format, GlobalOpts, NetOpts, SourceOpts};
 use super::output;
 use crate::catalog::{self, Catalog, CatalogCa, PageStatus, Progress, SourceSpec};
 use crate::error::{CliResult, Failure};
@@ -43,14 +43,26 @@ pub fn run(args: &CatalogArgs, g: &GlobalOpts) -> CliResult<i32> {
 
 /// The SOURCE options as the catalog module takes them.
 pub(crate) fn source_spec(opts: &SourceOpts) -> CliResult<SourceSpec> {
-    if opts.bundle.is_some() && (opts.online || opts.catalog_url.is_some()) {
-        return Err(Failure::usage(
-            "conflicting sources",
-            "--bundle reads an offline bundle and cannot be combined with --online or --catalog-url",
-            "Drop one of them",
-        ));
+    if opts.online && opts.net.bundle.is_some() {
+        return Err(conflicting_sources());
     }
-    if opts.timeout == 0 {
+    source_spec_with(opts.online || opts.net.catalog_url.is_some(), &opts.net)
+}
+
+fn conflicting_sources() -> Failure {
+    Failure::usage(
+        "conflicting sources",
+        "--bundle reads an offline bundle and cannot be combined with --online or --catalog-url",
+        "Drop one of them",
+    )
+}
+
+/// The SOURCE of a command that decides for itself whether it is online (refresh is by default).
+pub(crate) fn source_spec_with(online: bool, net: &NetOpts) -> CliResult<SourceSpec> {
+    if net.bundle.is_some() && net.catalog_url.is_some() {
+        return Err(conflicting_sources());
+    }
+    if net.timeout == 0 {
         return Err(Failure::usage(
             "bad option --timeout",
             "the timeout must be at least 1 second",
@@ -58,11 +70,11 @@ pub(crate) fn source_spec(opts: &SourceOpts) -> CliResult<SourceSpec> {
         ));
     }
     Ok(SourceSpec {
-        online: opts.online || opts.catalog_url.is_some(),
-        catalog_url: opts.catalog_url.clone(),
-        bundle: opts.bundle.clone(),
-        proxy: opts.proxy.clone(),
-        timeout: Duration::from_secs(opts.timeout),
+        online: online && net.bundle.is_none(),
+        catalog_url: net.catalog_url.clone(),
+        bundle: net.bundle.clone(),
+        proxy: net.proxy.clone(),
+        timeout: Duration::from_secs(net.timeout),
     })
 }
 

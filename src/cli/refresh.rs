@@ -5,16 +5,17 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::args::{Format, GlobalOpts, KeystoreOpts, PasswordOpts, SelectOpts, StoreTypeArg};
+use super::args::{
+    Format, GlobalOpts, KeystoreOpts, NetOpts, PasswordOpts, SelectOpts, StoreTypeArg,
+};
 use super::output;
 use super::reconcile::{self, ReportJson, WriteOpts};
-use crate::catalog::{self, Catalog, SourceSpec};
+use crate::catalog::{self, Catalog};
 use crate::error::{CliResult, ExitKind, Failure};
 
 #[derive(Debug, Clone, Args)]
@@ -43,15 +44,8 @@ pub struct RefreshArgs {
     /// Use the built-in catalog instead of Microsoft's live page.
     #[arg(long, conflicts_with_all = ["catalog_url", "bundle"])]
     pub offline: bool,
-    #[arg(long, value_name = "URL")]
-    pub catalog_url: Option<String>,
-    /// An offline bundle written by `fetch --out DIR`.
-    #[arg(long, value_name = "DIR")]
-    pub bundle: Option<PathBuf>,
-    #[arg(long, value_name = "URL")]
-    pub proxy: Option<String>,
-    #[arg(long, value_name = "SECS", default_value_t = 20)]
-    pub timeout: u64,
+    #[command(flatten)]
+    pub net: NetOpts,
 
     #[command(flatten)]
     pub select: SelectOpts,
@@ -224,20 +218,7 @@ fn jobs(args: &RefreshArgs) -> CliResult<Vec<Job>> {
 /// The live catalog, or the built-in one with the reason when the network failed. A
 /// verification failure (a tampered download) never falls back: it stops the run.
 fn catalog_for(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<(Catalog, Option<String>)> {
-    let spec = SourceSpec {
-        online: !args.offline && args.bundle.is_none(),
-        catalog_url: args.catalog_url.clone(),
-        bundle: args.bundle.clone(),
-        proxy: args.proxy.clone(),
-        timeout: Duration::from_secs(args.timeout),
-    };
-    if spec.timeout.is_zero() {
-        return Err(Failure::usage(
-            "bad option --timeout",
-            "the timeout must be at least 1 second",
-            "Pass --timeout SECS with SECS >= 1.",
-        ));
-    }
+    let spec = super::catalog_cmd::source_spec_with(!args.offline, &args.net)?;
     let bar = super::catalog_cmd::DownloadBar::new(g, &spec);
     match catalog::load_with(&spec, &bar) {
         Ok(o) => {
