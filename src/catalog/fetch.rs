@@ -43,37 +43,32 @@ pub struct Obtained {
     pub warnings: Vec<String>,
 }
 
+/// Where each CA's certificate came from when nothing was downloaded.
+fn origins_of(catalog: &Catalog, with_der: CaOrigin) -> Vec<CaOrigin> {
+    catalog
+        .cas
+        .iter()
+        .map(|c| {
+            if c.der.is_some() {
+                with_der.clone()
+            } else {
+                CaOrigin::Unavailable
+            }
+        })
+        .collect()
+}
+
 /// [`super::load`] with progress and the report `fetch` prints.
 pub fn load_with(spec: &SourceSpec, progress: &dyn Progress) -> Result<Obtained, CatalogError> {
     let (catalog, origins, warnings) = if let Some(dir) = &spec.bundle {
         let catalog = bundle::read(dir)?;
-        let origins = catalog
-            .cas
-            .iter()
-            .map(|c| {
-                if c.der.is_some() {
-                    CaOrigin::Bundle
-                } else {
-                    CaOrigin::Unavailable
-                }
-            })
-            .collect();
+        let origins = origins_of(&catalog, CaOrigin::Bundle);
         (catalog, origins, Vec::new())
     } else if spec.is_online() {
         online(spec, progress)?
     } else {
         let catalog = builtin::load()?;
-        let origins = catalog
-            .cas
-            .iter()
-            .map(|c| {
-                if c.der.is_some() {
-                    CaOrigin::BuiltIn
-                } else {
-                    CaOrigin::Unavailable
-                }
-            })
-            .collect();
+        let origins = origins_of(&catalog, CaOrigin::BuiltIn);
         (catalog, origins, Vec::new())
     };
     let chains = verify::check_chains(&catalog.cas)?;

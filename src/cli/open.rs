@@ -159,31 +159,23 @@ pub fn open_for_listing(opts: &KeystoreOpts) -> CliResult<(Opened, bool)> {
     let password = password::resolve(&opts.password)?;
     let bytes = read_file(&path)?;
     let expected = expected_type(opts.storetype);
-    match Keystore::parse(&bytes, expected, Some(&password.value)) {
-        Ok(keystore) => Ok((
-            Opened {
-                path,
-                how,
-                bytes,
-                keystore,
-                password,
-            },
-            false,
-        )),
+    let (keystore, unverified) = match Keystore::parse(&bytes, expected, Some(&password.value)) {
+        Ok(keystore) => (keystore, false),
         Err(KeystoreError::WrongPassword(_)) if !password.explicit => {
             let keystore = Keystore::parse(&bytes, expected, None)
                 .map_err(|e| keystore_failure(&path, &e, &password))?;
-            Ok((
-                Opened {
-                    path,
-                    how,
-                    bytes,
-                    keystore,
-                    password,
-                },
-                true,
-            ))
+            (keystore, true)
         }
-        Err(e) => Err(keystore_failure(&path, &e, &password)),
-    }
+        Err(e) => return Err(keystore_failure(&path, &e, &password)),
+    };
+    Ok((
+        Opened {
+            path,
+            how,
+            bytes,
+            keystore,
+            password,
+        },
+        unverified,
+    ))
 }

@@ -29,12 +29,9 @@ pub struct DiffArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct ImportArgs {
+    /// The same keystore, source and selection as `diff`.
     #[command(flatten)]
-    pub keystore: KeystoreOpts,
-    #[command(flatten)]
-    pub source: SourceOpts,
-    #[command(flatten)]
-    pub select: SelectOpts,
+    pub target: DiffArgs,
     /// Show what would be added and change nothing (the same as `diff`).
     #[arg(long)]
     pub dry_run: bool,
@@ -504,18 +501,13 @@ pub fn apply(
 
 pub fn run_import(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
     let now = OffsetDateTime::now_utc();
-    let selection = selection(&args.select, now);
+    let selection = selection(&args.target.select, now);
     if args.dry_run {
-        let diff = DiffArgs {
-            keystore: args.keystore.clone(),
-            source: args.source.clone(),
-            select: args.select.clone(),
-        };
-        return run_diff(&diff, g);
+        return run_diff(&args.target, g);
     }
-    let catalog = load_catalog(&args.source, g)?;
+    let catalog = load_catalog(&args.target.source, g)?;
     let settings = args.write.settings(args.lock_timeout, false, now);
-    let applied = apply(g, &args.keystore, &catalog, &selection, &settings)?;
+    let applied = apply(g, &args.target.keystore, &catalog, &selection, &settings)?;
     match g.format {
         Format::Json => {
             output::print_json(&applied.report)?;

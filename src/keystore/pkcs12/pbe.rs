@@ -307,6 +307,26 @@ pub struct Pkcs12Pbe {
     pub iterations: u32,
 }
 
+impl Pkcs12Pbe {
+    /// RFC 7292 appendix B: the cipher key and the 8-byte CBC IV, both from the BMP password.
+    fn key_and_iv(&self, pw: &PwForm) -> (Vec<u8>, Vec<u8>) {
+        let derive = |kind, len| {
+            pkcs12_kdf(
+                HashAlg::Sha1,
+                &pw.bmp,
+                &self.salt,
+                kind,
+                self.iterations,
+                len,
+            )
+        };
+        (
+            derive(Pkcs12KeyType::EncryptionKey, self.cipher.key_len()),
+            derive(Pkcs12KeyType::Iv, 8),
+        )
+    }
+}
+
 /// The contentEncryptionAlgorithm of an EncryptedData.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EncAlg {
@@ -449,22 +469,7 @@ impl EncAlg {
                 })
             }
             EncAlg::Pkcs12(p) => {
-                let key = pkcs12_kdf(
-                    HashAlg::Sha1,
-                    &pw.bmp,
-                    &p.salt,
-                    Pkcs12KeyType::EncryptionKey,
-                    p.iterations,
-                    p.cipher.key_len(),
-                );
-                let iv = pkcs12_kdf(
-                    HashAlg::Sha1,
-                    &pw.bmp,
-                    &p.salt,
-                    Pkcs12KeyType::Iv,
-                    p.iterations,
-                    8,
-                );
+                let (key, iv) = p.key_and_iv(pw);
                 legacy_decrypt(p.cipher, &key, &iv, ciphertext)
             }
         }
@@ -480,22 +485,7 @@ impl EncAlg {
                     .map_err(|e| p.pkcs5_error(e))
             }
             EncAlg::Pkcs12(p) => {
-                let key = pkcs12_kdf(
-                    HashAlg::Sha1,
-                    &pw.bmp,
-                    &p.salt,
-                    Pkcs12KeyType::EncryptionKey,
-                    p.iterations,
-                    p.cipher.key_len(),
-                );
-                let iv = pkcs12_kdf(
-                    HashAlg::Sha1,
-                    &pw.bmp,
-                    &p.salt,
-                    Pkcs12KeyType::Iv,
-                    p.iterations,
-                    8,
-                );
+                let (key, iv) = p.key_and_iv(pw);
                 legacy_encrypt(p.cipher, &key, &iv, plaintext)
             }
         }
