@@ -43,7 +43,7 @@ impl Drop for LockGuard {
 
 /// The default lock file of a keystore: `<file>.lock` beside the real file.
 pub fn default_lock_path(keystore: &Path) -> PathBuf {
-    let real = fs::canonicalize(keystore).unwrap_or_else(|_| keystore.to_path_buf());
+    let real = crate::write::real_path(keystore).unwrap_or_else(|_| keystore.to_path_buf());
     let mut name = real
         .file_name()
         .map(|n| n.to_os_string())

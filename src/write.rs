@@ -232,6 +232,28 @@ fn keep_owner(_file: &File, _meta: &fs::Metadata, _path: &Path) -> Result<(), Wr
     Ok(())
 }
 
+/// The file behind `path`, links resolved. On Windows the `\\?\C:\...` form that
+/// canonicalize returns is shortened to `C:\...` where that is the same file, so that
+/// backup names and messages read as people expect.
+pub fn real_path(path: &Path) -> io::Result<PathBuf> {
+    let real = fs::canonicalize(path)?;
+    #[cfg(windows)]
+    {
+        let s = real.to_string_lossy();
+        if let Some(rest) = s.strip_prefix(r"\\?\") {
+            let drive = rest.as_bytes();
+            if drive.len() > 2
+                && drive[1] == b':'
+                && drive[0].is_ascii_alphabetic()
+                && rest.len() < 260
+            {
+                return Ok(PathBuf::from(rest));
+            }
+        }
+    }
+    Ok(real)
+}
+
 /// Replaces the keystore at `path` (whose content we read as `original`) with `new_bytes`.
 pub fn replace(
     path: &Path,
@@ -239,7 +261,7 @@ pub fn replace(
     new_bytes: &[u8],
     opts: &ReplaceOptions,
 ) -> Result<Replaced, WriteError> {
-    let target = fs::canonicalize(path).map_err(io_err("resolve", path))?;
+    let target = real_path(path).map_err(io_err("resolve", path))?;
     let dir = target.parent().unwrap_or(Path::new(".")).to_path_buf();
     let meta = fs::metadata(&target).map_err(io_err("inspect", &target))?;
     if file_is_read_only(&meta) {
