@@ -9,7 +9,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::args::{Format, GlobalOpts, SourceOpts};
-use super::catalog_cmd::{describe_source, emit, source_spec, ymd, CatalogSummary, DownloadBar};
+use super::catalog_cmd::{describe_source, emit, source_spec, CaView, CatalogSummary, DownloadBar};
 use super::output;
 use crate::catalog::{self, bundle, CaOrigin, CaReport, CatalogCa, ChainCheck, PageStatus};
 use crate::error::CliResult;
@@ -78,16 +78,9 @@ struct FetchDoc {
 
 #[derive(Debug, Serialize)]
 struct Row {
-    name: String,
-    slug: String,
-    role: &'static str,
-    variant: Option<String>,
-    status: &'static str,
-    sha1: String,
-    sha256: Option<String>,
-    not_after: Option<String>,
-    expired: bool,
-    available: bool,
+    /// The same fields as `catalog` prints for the CA.
+    #[serde(flatten)]
+    ca: CaView,
     /// downloaded | built-in | bundle | unavailable
     origin: &'static str,
     /// The URL the certificate came from (after redirects), when downloaded.
@@ -111,16 +104,7 @@ impl Row {
             _ => (None, None),
         };
         Row {
-            name: ca.name.clone(),
-            slug: ca.slug.clone(),
-            role: ca.role.as_str(),
-            variant: ca.variant.clone(),
-            status: ca.status.as_str(),
-            sha1: ca.sha1.clone(),
-            sha256: ca.sha256.clone(),
-            not_after: ca.not_after.map(ymd),
-            expired: ca.is_expired_on(today),
-            available: ca.der.is_some(),
+            ca: CaView::of(ca, today),
             origin: r.origin.as_str(),
             url: match &r.origin {
                 CaOrigin::Downloaded { url } => Some(url.clone()),
@@ -133,9 +117,9 @@ impl Row {
     }
 
     fn display_name(&self) -> String {
-        match &self.variant {
-            Some(v) => format!("{} ({v})", self.name),
-            None => self.name.clone(),
+        match &self.ca.variant {
+            Some(v) => format!("{} ({v})", self.ca.name),
+            None => self.ca.name.clone(),
         }
     }
 }
@@ -159,11 +143,11 @@ impl Summary {
     fn of(rows: &[Row]) -> Summary {
         let mut s = Summary::default();
         for r in rows {
-            if r.status == PageStatus::Retired.as_str() {
+            if r.ca.status == PageStatus::Retired.as_str() {
                 s.retired += 1;
                 continue;
             }
-            if r.available {
+            if r.ca.available {
                 s.verified += 1;
             } else {
                 s.unavailable += 1;
@@ -192,7 +176,7 @@ fn render_text(c: &catalog::Catalog, rows: &[Row], s: &Summary, g: &GlobalOpts) 
         // Retired CAs are only there to be pruned: the table shows what an import would use.
         let shown: Vec<&Row> = rows
             .iter()
-            .filter(|r| r.status != PageStatus::Retired.as_str())
+            .filter(|r| r.ca.status != PageStatus::Retired.as_str())
             .collect();
         let width = shown
             .iter()
@@ -201,7 +185,7 @@ fn render_text(c: &catalog::Catalog, rows: &[Row], s: &Summary, g: &GlobalOpts) 
             .unwrap_or(4);
         for r in shown {
             let origin = format!("{:<11}", r.origin);
-            let origin = if r.available {
+            let origin = if r.ca.available {
                 origin
             } else {
                 output::paint(color, "33", &origin)
@@ -215,7 +199,7 @@ fn render_text(c: &catalog::Catalog, rows: &[Row], s: &Summary, g: &GlobalOpts) 
                     .clone()
                     .unwrap_or_else(|| r.signature.to_string()),
             };
-            let expired = if r.expired {
+            let expired = if r.ca.expired {
                 output::paint(color, "31", " EXPIRED")
             } else {
                 String::new()
