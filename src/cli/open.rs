@@ -57,6 +57,7 @@ pub fn locate(opts: &KeystoreOpts) -> CliResult<(PathBuf, String)> {
             "Name the file with -k FILE, or the runtime with --java-home DIR.",
         )
     })?;
+    tracing::debug!("keystore {} ({})", found.path.display(), found.how);
     Ok((found.path, found.how))
 }
 
@@ -138,6 +139,11 @@ pub fn keystore_failure(
 /// Reads and parses with the store password, verifying integrity.
 pub fn open(opts: &KeystoreOpts) -> CliResult<Opened> {
     let (path, how) = locate(opts)?;
+    open_at(path, how, opts)
+}
+
+/// [`open`] for a path already located (import locks it first).
+pub fn open_at(path: PathBuf, how: String, opts: &KeystoreOpts) -> CliResult<Opened> {
     let password = password::resolve(&opts.password)?;
     let bytes = read_file(&path)?;
     let keystore = Keystore::parse(&bytes, expected_type(opts.storetype), Some(&password.value))

@@ -411,7 +411,7 @@ pub fn apply(
     selection: &Selection,
     settings: &ApplySettings,
 ) -> CliResult<Applied> {
-    let (path, _how) = open::locate(keystore)?;
+    let (path, how) = open::locate(keystore)?;
     // Lock before reading, so that what we parse is what we replace.
     let lock_path = settings
         .lock_file
@@ -419,7 +419,8 @@ pub fn apply(
         .unwrap_or_else(|| lock::default_lock_path(&path));
     let _lock =
         lock::acquire(&lock_path, settings.lock_timeout).map_err(|e| lock_failure(&path, e))?;
-    let opened = open::open(keystore)?;
+    tracing::debug!("locked {}", lock_path.display());
+    let opened = open::open_at(path, how, keystore)?;
     let mut plan = plan::plan(catalog, &opened.keystore, selection);
     warn_about_skips(g, &plan);
 
@@ -484,6 +485,12 @@ pub fn apply(
         };
         let replaced = write::replace(&opened.path, &opened.bytes, &new_bytes, &opts)
             .map_err(|e| write_failure(&e))?;
+        tracing::debug!(
+            "wrote {} ({} bytes, verified); backup {:?}",
+            replaced.target.display(),
+            new_bytes.len(),
+            replaced.backup
+        );
         backup_path = replaced.backup;
     }
     let shown = opened.path.display().to_string();
