@@ -16,7 +16,7 @@ mod refresh;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::{CliResult, Failure};
+use crate::error::CliResult;
 use args::GlobalOpts;
 
 #[derive(Debug, Parser)]
@@ -92,9 +92,4 @@ fn run(cli: &Cli) -> CliResult<i32> {
         Command::Completions(a) => docs_cmd::completions(a, g),
         Command::Man(a) => docs_cmd::man(a, g),
     }
-}
-
-#[allow(dead_code)]
-fn unimplemented_command(name: &str) -> Failure {
-    Failure::usage(name, "not implemented yet", "")
 }
