@@ -24,6 +24,22 @@ use support::{json, route_page_certs, served_page};
 
 const HOST: &str = "azure-ca.test";
 
+/// The first line of a request head, once the whole head has been read.
+fn request_line(stream: &mut impl Read) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).ok()? != 1 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    String::from_utf8_lossy(&head)
+        .lines()
+        .next()
+        .map(str::to_string)
+}
+
 /// A TLS front for `azure-ca.test` that passes each request on to the plain test server.
 fn tls_origin(
     plain: SocketAddr,
@@ -52,19 +68,9 @@ fn tls_origin(
                 };
                 let mut tls = rustls::StreamOwned::new(conn, tcp);
                 // One request per connection: read its head, replay it to the plain server.
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match tls.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let first = String::from_utf8_lossy(&head)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
+                let Some(first) = request_line(&mut tls) else {
+                    return;
+                };
                 let path = first.split(' ').nth(1).unwrap_or("/").to_string();
                 let Ok(mut up) = TcpStream::connect(plain) else {
                     return;
@@ -94,19 +100,9 @@ fn connect_proxy(origin: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
             let Ok(mut client) = client else { continue };
             let s = s.clone();
             thread::spawn(move || {
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") {
-                    match client.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => return,
-                    }
-                }
-                let first = String::from_utf8_lossy(&head)
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string();
+                let Some(first) = request_line(&mut client) else {
+                    return;
+                };
                 let mut parts = first.split(' ');
                 let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
                 s.lock().unwrap().push(format!("{method} {target}"));

@@ -36,6 +36,9 @@ struct EntryJson {
     sha1: Option<String>,
     sha256: Option<String>,
     chain_length: usize,
+    /// The subject's CN for the text table (the JSON has the whole subject).
+    #[serde(skip)]
+    common_name: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -58,6 +61,7 @@ fn entry_json(e: &Entry) -> EntryJson {
         sha1: first.map(|d| cert::sha1_hex(d)),
         sha256: first.map(|d| cert::sha256_hex(d)),
         chain_length: e.certs.len(),
+        common_name: info.as_ref().map(|i| i.display_name().to_string()),
     }
 }
 
@@ -126,18 +130,11 @@ fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entrie
         } else {
             format!("{not_after:<10}")
         };
-        let cn = entry
-            .certs
-            .first()
-            .and_then(|d| CertInfo::parse(d).ok())
-            .map(|i| i.display_name().to_string())
-            .unwrap_or_else(|| {
-                if entry.kind == EntryKind::SecretKey {
-                    "(secret key)".into()
-                } else {
-                    "-".into()
-                }
-            });
+        let cn = match (&e.common_name, entry.kind) {
+            (Some(cn), _) => cn.as_str(),
+            (None, EntryKind::SecretKey) => "(secret key)",
+            (None, _) => "-",
+        };
         println!(
             "{:<alias_w$}  {:<12}  {:<10}  {}  {:<64}  {}",
             e.alias,
