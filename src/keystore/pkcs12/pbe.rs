@@ -3,8 +3,6 @@
 //! (PBE-SHA1-RC2-40 cert bags and PBE-SHA1-3DES keys of the legacy format), plus the
 //! PKCS#12 KDF the MAC shares with the latter.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit};
 use pkcs12::kdf::Pkcs12KeyType;
@@ -19,17 +17,20 @@ use super::oids;
 /// 1,024 to 100,000.
 pub const MAX_ITERATIONS: u64 = 10_000_000;
 
-/// Runs of a password-based KDF (PBKDF2 or the PKCS#12 KDF) since the process started. The
-/// dominant cost of reading and writing: benches and tests read it to show that a write
-/// costs a fixed number of runs, not one per entry.
-static KDF_RUNS: AtomicUsize = AtomicUsize::new(0);
+thread_local! {
+    /// Runs of a password-based KDF (PBKDF2 or the PKCS#12 KDF) on this thread. The dominant
+    /// cost of reading and writing: benches and tests read it to show that a write costs a
+    /// fixed number of runs, not one per entry. Per thread, so that tests running in
+    /// parallel in one process do not count each other's runs.
+    static KDF_RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
 
 pub fn kdf_runs() -> usize {
-    KDF_RUNS.load(Ordering::Relaxed)
+    KDF_RUNS.with(|c| c.get())
 }
 
 fn count_kdf() {
-    KDF_RUNS.fetch_add(1, Ordering::Relaxed);
+    KDF_RUNS.with(|c| c.set(c.get() + 1));
 }
 
 /// The byte forms of one password. PBES2 hashes the UTF-8 bytes; the PKCS#12 KDF hashes

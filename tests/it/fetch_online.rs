@@ -1,0 +1,445 @@
+//! `fetch --online` / `--catalog-url` against a local HTTP server: success and the bundle it
+//! writes, and every way a download can go wrong. Never contacts the internet.
+
+use crate::common;
+use crate::support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::{bin, stderr};
+use support::http::{Reply, Server};
+use support::{json, page_server, path_of, pem_to_der, read_fixture, sha1_hex, with_row};
+
+fn fetch(page_url: &str, extra: &[&str]) -> std::process::Output {
+    let mut c = bin();
+    c.env_remove("NO_PROXY").env_remove("no_proxy");
+    c.args([
+        "fetch",
+        "--catalog-url",
+        page_url,
+        "--timeout",
+        "5",
+        "--format",
+        "json",
+    ])
+    .args(extra);
+    c.output().expect("run azure-cacerts")
+}
+
+/// Nothing beside `parent` but what was there: no bundle, no temporary directory.
+fn assert_nothing_written(parent: &Path) {
+    let left: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn downloads_verifies_and_writes_a_bundle_that_reads_back() {
+    let (server, _) = page_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("bundle");
+    let page_url = format!("{}/page.md", server.base());
+    let out = fetch(&page_url, &["--out", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["catalog"]["source"], "live");
+    assert_eq!(doc["catalog"]["page_date"], "2025-11-17");
+    assert_eq!(doc["catalog"]["listed"], 43);
+    assert_eq!(doc["summary"]["downloaded"], 43);
+    let cas = doc["cas"].as_array().unwrap();
+    let listed: Vec<_> = cas.iter().filter(|c| c["status"] == "listed").collect();
+    assert!(listed
+        .iter()
+        .all(|c| c["origin"] == "downloaded" && c["available"] == true));
+    // The ECC OCSP rows are not on the served page: built-in listed CAs the page lost retire.
+    let ocsp = cas
+        .iter()
+        .find(|c| c["slug"] == "microsoft-tls-g2-ecc-ca-ocsp-02")
+        .unwrap();
+    assert_eq!(ocsp["status"], "retired");
+    assert!(stderr(&out).contains("no longer lists"), "{}", stderr(&out));
+    let sub = cas
+        .iter()
+        .find(|c| c["slug"] == "microsoft-azure-rsa-tls-issuing-ca-03-xsign")
+        .unwrap();
+    assert_eq!(sub["signature"], "verified");
+    assert_eq!(sub["signed_by"], "DigiCert Global Root G2");
+    let lower = cas
+        .iter()
+        .find(|c| c["slug"] == "microsoft-tls-g2-rsa-ca-ocsp-10")
+        .unwrap();
+    assert_eq!(lower["sha1"], "B663D8413CA35F3F22643CCBC2D3250700916B1A");
+    assert_eq!(doc["bundle"], out_dir.display().to_string());
+    assert!(server.hits().len() >= 44);
+
+    // The bundle: catalog.toml + one PEM per CA with bytes (43 downloaded + retired/extra
+    // copies kept from the built-in catalog).
+    let toml_text = std::fs::read_to_string(out_dir.join("catalog.toml")).unwrap();
+    assert!(toml_text.contains("source = \"live\""));
+    assert!(out_dir
+        .join("pem/microsoft-azure-rsa-tls-issuing-ca-03-xsign.pem")
+        .is_file());
+    let names: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        ["bundle"],
+        "no temporary directory left beside the bundle"
+    );
+
+    // Read back on "another machine": no network needed, every PEM re-verified.
+    let back = bin()
+        .args([
+            "catalog",
+            "--bundle",
+            out_dir.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+    let b = json(&back);
+    assert_eq!(b["catalog"]["source"], "bundle");
+    assert_eq!(b["catalog"]["origin"], "live");
+    assert_eq!(b["catalog"]["page_date"], "2025-11-17");
+    assert_eq!(b["catalog"]["count"], doc["catalog"]["count"]);
+    assert_eq!(b["catalog"]["listed"], 43);
+    let bcas = b["cas"].as_array().unwrap();
+    for c in cas {
+        let same = bcas.iter().find(|x| x["slug"] == c["slug"]).unwrap();
+        assert_eq!(
+            (&same["sha1"], &same["sha256"], &same["status"]),
+            (&c["sha1"], &c["sha256"], &c["status"])
+        );
+        assert_eq!(same["available"], c["available"]);
+    }
+
+    // Tamper with one PEM: the bundle is refused (exit 5), naming the file.
+    let victim = out_dir.join("pem/digicert-global-root-g3.pem");
+    let other = std::fs::read(out_dir.join("pem/digicert-global-root-g2.pem")).unwrap();
+    std::fs::write(&victim, other).unwrap();
+    let bad = bin()
+        .args(["fetch", "--bundle", out_dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(5), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("digicert-global-root-g3.pem"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn a_missing_certificate_is_a_network_error_and_nothing_is_written() {
+    let (server, text) = page_server();
+    let row = text
+        .lines()
+        .find(|l| l.contains("DigiCert Basic RSA CN CA G2"))
+        .unwrap();
+    let url = &row[row.find("](").unwrap() + 2..row.find(") |").unwrap()];
+    server.route(&path_of(url), Reply::Status(404));
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("bundle");
+    let out = fetch(
+        &format!("{}/page.md", server.base()),
+        &["--out", out_dir.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("error: cannot download (DigiCert Basic RSA CN CA G2, http://127.0.0.1:"),
+        "{err}"
+    );
+    assert!(err.contains("404"), "{err}");
+    assert!(out.stdout.is_empty());
+    assert_nothing_written(tmp.path());
+}
+
+#[test]
+fn a_tampered_download_is_rejected_and_nothing_is_written() {
+    let (server, text) = page_server();
+    let row = text
+        .lines()
+        .find(|l| l.contains("DigiCert Global Root G3]("))
+        .unwrap();
+    let url = &row[row.find("](").unwrap() + 2..row.find(") |").unwrap()];
+    let mut der = azure_cacerts::catalog::Catalog::builtin()
+        .find_slug("digicert-global-root-g3")
+        .unwrap()
+        .der
+        .clone()
+        .unwrap();
+    let n = der.len();
+    der[n - 5] ^= 0x40;
+    server.route(&path_of(url), Reply::Body(der));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = fetch(
+        &format!("{}/page.md", server.base()),
+        &["--out", tmp.path().join("b").to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("certificate rejected (DigiCert Global Root G3)"),
+        "{err}"
+    );
+    assert!(err.contains("SHA-1 thumbprint mismatch"), "{err}");
+    assert_nothing_written(tmp.path());
+}
+
+#[test]
+fn a_stalled_server_times_out_quickly() {
+    let server = Server::start();
+    server.route("/page.md", Reply::Stall);
+    let started = Instant::now();
+    let out = bin()
+        .args([
+            "fetch",
+            "--catalog-url",
+            &format!("{}/page.md", server.base()),
+            "--timeout",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("timed out"), "{}", stderr(&out));
+    // Three attempts of 1 s plus 0.5 s and 1 s of back-off.
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert_eq!(server.hits().len(), 3, "retried twice");
+}
+
+#[test]
+fn a_server_error_is_retried_then_reported() {
+    let server = Server::start();
+    server.route("/page.md", Reply::Status(503));
+    let out = bin()
+        .args([
+            "catalog",
+            "--catalog-url",
+            &format!("{}/page.md", server.base()),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(stderr(&out).contains("503"), "{}", stderr(&out));
+    assert_eq!(server.hits().len(), 3);
+}
+
+#[test]
+fn redirects_are_followed() {
+    let (server, text) = page_server();
+    let row = text
+        .lines()
+        .find(|l| l.contains("Microsoft RSA Root Certificate Authority 2017]("))
+        .unwrap();
+    let url = &row[row.find("](").unwrap() + 2..row.find(") |").unwrap()];
+    let der = azure_cacerts::catalog::Catalog::builtin()
+        .find_slug("microsoft-rsa-root-certificate-authority-2017")
+        .unwrap()
+        .der
+        .clone()
+        .unwrap();
+    server.route(
+        &path_of(url),
+        Reply::Redirect("/moved/rsa-root-2017.crt".into()),
+    );
+    server.route("/moved/rsa-root-2017.crt", Reply::Body(der));
+    // The page itself moved too.
+    server.route(
+        "/old/page.md",
+        Reply::Redirect(format!("{}/page.md", server.base())),
+    );
+    let out = fetch(&format!("{}/old/page.md", server.base()), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    let ca = doc["cas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "microsoft-rsa-root-certificate-authority-2017")
+        .unwrap();
+    assert_eq!(
+        ca["url"],
+        format!("{}/moved/rsa-root-2017.crt", server.base())
+    );
+    assert_eq!(ca["signature"], "self-signed");
+}
+
+#[test]
+fn pem_bodies_are_accepted() {
+    let (server, text) = page_server();
+    let row = text
+        .lines()
+        .find(|l| l.contains("DigiCert Global Root CA]("))
+        .unwrap();
+    let url = &row[row.find("](").unwrap() + 2..row.find(") |").unwrap()];
+    let pem = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/pem/digicert-global-root-ca.pem"),
+    )
+    .unwrap();
+    server.route(&path_of(url), Reply::Body(pem));
+    let out = fetch(&format!("{}/page.md", server.base()), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn a_new_ca_is_accepted_on_the_page_thumbprint() {
+    let (server, text) = page_server();
+    let der = pem_to_der(read_fixture("new-ca.pem").as_bytes());
+    let sha1 = sha1_hex(&der);
+    let url = format!("{}/new/Azure%20CA%20Test%20New%20Root.crt", server.base());
+    server.route(&path_of(&url), Reply::Body(der.clone()));
+    let page = with_row(
+        &text,
+        true,
+        &format!(
+            "| [Azure CA Test New Root]({url}) | 0x01<br>{} |",
+            sha1.to_lowercase()
+        ),
+    );
+    server.route("/page.md", Reply::Body(page.into_bytes()));
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("b");
+    let out = fetch(
+        &format!("{}/page.md", server.base()),
+        &["--out", out_dir.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("lacks: Azure CA Test New Root"),
+        "{}",
+        stderr(&out)
+    );
+    let doc = json(&out);
+    let ca = doc["cas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Azure CA Test New Root")
+        .unwrap();
+    assert_eq!(ca["slug"], "azure-ca-test-new-root");
+    assert_eq!(ca["role"], "root");
+    assert_eq!(ca["status"], "listed");
+    assert_eq!(ca["sha1"], sha1);
+    assert_eq!(ca["sha256"], azure_cacerts::cert::sha256_hex(&der));
+    assert_eq!(ca["not_after"], "2056-11-17");
+    assert_eq!(ca["signature"], "self-signed");
+    assert_eq!(doc["catalog"]["listed"], 44);
+    // It travels in the bundle, pinned by the SHA-256 learnt from the download.
+    assert!(out_dir.join("pem/azure-ca-test-new-root.pem").is_file());
+    let toml_text = std::fs::read_to_string(out_dir.join("catalog.toml")).unwrap();
+    assert!(toml_text.contains(&azure_cacerts::cert::sha256_hex(&der)));
+}
+
+#[test]
+fn a_malformed_or_badly_signed_certificate_is_a_verification_error() {
+    let (server, text) = page_server();
+    let cases: Vec<(&str, Vec<u8>, &str)> = {
+        let mut bad_sig = azure_cacerts::catalog::Catalog::builtin()
+            .find_slug("digicert-global-g2-tls-rsa-sha256-2020-ca1")
+            .unwrap()
+            .der
+            .clone()
+            .unwrap();
+        let n = bad_sig.len();
+        bad_sig[n - 1] ^= 0x01;
+        vec![
+            (
+                "Garbage CA",
+                b"\x30\x03\x02\x01\x00".to_vec(),
+                "malformed certificate",
+            ),
+            (
+                "Html CA",
+                b"<html>moved</html>".to_vec(),
+                "not a DER or PEM certificate",
+            ),
+            ("Bad Signature CA", bad_sig, "does not verify"),
+        ]
+    };
+    for (name, body, expect) in cases {
+        let url = format!("{}/bad/{}.crt", server.base(), name.replace(' ', "%20"));
+        server.route(&path_of(&url), Reply::Body(body.clone()));
+        let page = with_row(
+            &text,
+            false,
+            &format!("| [{name}]({url}) | 0x02<br>{} |", sha1_hex(&body)),
+        );
+        let page_path = format!("/page-{}.md", name.replace(' ', "-"));
+        server.route(&page_path, Reply::Body(page.into_bytes()));
+        let tmp = tempfile::tempdir().unwrap();
+        let out = fetch(
+            &format!("{}{page_path}", server.base()),
+            &["--out", tmp.path().join("b").to_str().unwrap()],
+        );
+        assert_eq!(out.status.code(), Some(5), "{name}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(name) && err.contains(expect), "{name}: {err}");
+        assert_nothing_written(tmp.path());
+    }
+}
+
+#[test]
+fn a_page_that_does_not_parse_is_a_verification_error() {
+    let server = Server::start();
+    server.route(
+        "/page.md",
+        Reply::Body(b"<!DOCTYPE html><html><body>Azure CA details</body></html>".to_vec()),
+    );
+    let base = server.base();
+    let no_roots = read_fixture("page-served.md")
+        .replace("{{BASE}}", &base)
+        .replace("### Root Certificate Authorities", "### Roots");
+    server.route("/no-roots.md", Reply::Body(no_roots.into_bytes()));
+    for path in ["/page.md", "/no-roots.md"] {
+        let out = bin()
+            .args([
+                "catalog",
+                "--catalog-url",
+                &format!("{base}{path}"),
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+        assert!(out.stdout.is_empty(), "never an empty catalog");
+        assert!(
+            stderr(&out).contains(&format!("error: cannot use the CA page ({base}{path})")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn catalog_online_shows_the_live_page() {
+    let (server, _) = page_server();
+    let out = bin()
+        .args([
+            "catalog",
+            "--catalog-url",
+            &format!("{}/page.md", server.base()),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(doc["catalog"]["source"], "live");
+    assert_eq!(doc["catalog"]["listed"], 43);
+    assert_eq!(
+        doc["catalog"]["location"],
+        format!("{}/page.md", server.base())
+    );
+}

@@ -1,0 +1,160 @@
+//! Downloads through a forward proxy: `--proxy`, HTTP_PROXY from the environment, `--proxy`
+//! winning over the environment, and NO_PROXY.
+//!
+//! The page and its links use the host `azure-ca.test`, which no resolver knows (.test is
+//! reserved); only the test proxy maps it to the local server. So a download that did not go
+//! through the proxy cannot succeed, whatever reqwest's loopback rules are.
+
+use crate::common;
+use crate::support;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+
+use common::{bin, stderr};
+use support::http::{Proxy, Reply, Server};
+use support::{json, route_page_certs, served_page};
+
+const HOST: &str = "azure-ca.test";
+
+fn setup() -> (Server, Proxy) {
+    let server = Server::start();
+    let text = served_page(&format!("http://{HOST}"));
+    assert_eq!(route_page_certs(&server, &text), 43);
+    server.route("/page.md", Reply::Body(text.into_bytes()));
+    let proxy = Proxy::start(HashMap::from([(HOST.to_string(), server.addr)]));
+    (server, proxy)
+}
+
+fn fetch_with_timeout(secs: &str) -> std::process::Command {
+    let mut c = bin();
+    c.env_remove("NO_PROXY").env_remove("no_proxy");
+    c.args([
+        "fetch",
+        "--catalog-url",
+        &format!("http://{HOST}/page.md"),
+        "--timeout",
+        secs,
+        "--format",
+        "json",
+    ]);
+    c
+}
+
+fn fetch() -> std::process::Command {
+    fetch_with_timeout("3")
+}
+
+/// A port with nothing listening (bound, then released).
+fn dead_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn assert_all_through(proxy: &Proxy, server: &Server) {
+    let seen = proxy.seen();
+    assert!(seen.contains(&format!("http://{HOST}/page.md")), "{seen:?}");
+    assert_eq!(seen.len(), 44, "the page and 43 certificates: {seen:?}");
+    assert!(seen
+        .iter()
+        .all(|u| u.starts_with(&format!("http://{HOST}/"))));
+    assert_eq!(
+        server.hits().len(),
+        44,
+        "the origin saw only what the proxy forwarded"
+    );
+}
+
+#[test]
+fn proxy_option() {
+    let (server, proxy) = setup();
+    let out = fetch().args(["--proxy", &proxy.url()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["summary"]["downloaded"], 43);
+    assert_all_through(&proxy, &server);
+}
+
+#[test]
+fn http_proxy_environment() {
+    let (server, proxy) = setup();
+    let out = fetch().env("HTTP_PROXY", proxy.url()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_through(&proxy, &server);
+}
+
+#[test]
+fn proxy_option_wins_over_the_environment() {
+    let (server, proxy) = setup();
+    let dead = format!("http://127.0.0.1:{}", dead_port());
+    let out = fetch()
+        .env("HTTP_PROXY", &dead)
+        .env("HTTPS_PROXY", &dead)
+        .env("ALL_PROXY", &dead)
+        .args(["--proxy", &proxy.url()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_through(&proxy, &server);
+}
+
+/// NO_PROXY with the server's address: the same environment sends everything through the
+/// proxy without it, and nothing with it. (An IP address, so no name is ever looked up.)
+#[test]
+fn no_proxy_bypasses_the_proxy() {
+    let server = Server::start();
+    let text = served_page(&server.base());
+    assert_eq!(route_page_certs(&server, &text), 43);
+    server.route("/page.md", Reply::Body(text.into_bytes()));
+    let proxy = Proxy::start(HashMap::from([("127.0.0.1".to_string(), server.addr)]));
+    let run = |no_proxy: Option<&str>| {
+        let mut c = bin();
+        c.env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .env("HTTP_PROXY", proxy.url());
+        if let Some(np) = no_proxy {
+            c.env("NO_PROXY", np);
+        }
+        c.args([
+            "fetch",
+            "--catalog-url",
+            &format!("{}/page.md", server.base()),
+            "--timeout",
+            "3",
+        ]);
+        c.output().unwrap()
+    };
+
+    let through = run(None);
+    assert_eq!(through.status.code(), Some(0), "{}", stderr(&through));
+    assert_eq!(
+        proxy.seen().len(),
+        44,
+        "without NO_PROXY the loopback server is reached through the proxy"
+    );
+
+    let direct = run(Some("127.0.0.1"));
+    assert_eq!(direct.status.code(), Some(0), "{}", stderr(&direct));
+    assert_eq!(
+        proxy.seen().len(),
+        44,
+        "with NO_PROXY the proxy saw nothing more"
+    );
+    assert_eq!(server.hits().len(), 88);
+}
+
+#[test]
+fn an_unreachable_proxy_is_a_network_error() {
+    let out = fetch_with_timeout("1")
+        .args(["--proxy", &format!("http://127.0.0.1:{}", dead_port())])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("http://{HOST}/page.md")),
+        "{}",
+        stderr(&out)
+    );
+}

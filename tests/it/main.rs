@@ -1,0 +1,28 @@
+//! The integration tests, one binary (one link of reqwest, rustls and aws-lc-rs instead of one per file).
+//! Every file they read is in tests/fixtures; only tests over an external corpus may use a folder beside the project.
+
+mod common;
+mod support;
+
+mod catalog_cmd;
+mod catalog_page;
+mod check_chain;
+mod check_tls;
+mod doc_examples;
+mod docs_cli;
+mod doctor_cli;
+mod doctor_java;
+mod doctor_logs;
+mod fetch_https_proxy;
+mod fetch_online;
+mod fetch_proxy;
+mod import_cli;
+mod jks_codec;
+mod jks_hostile;
+mod jks_keytool;
+mod list_cli;
+mod pkcs12_cost;
+mod pkcs12_hostile;
+mod pkcs12_read;
+mod pkcs12_write;
+mod refresh_cli;
