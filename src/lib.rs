@@ -1,18 +1,24 @@
 //! azure-cacerts: keeps a Java keystore's trust anchors in step with the certificate
 //! authorities Microsoft publishes for Azure and Entra ID.
 //!
-//! Layers: `keystore` (JKS/JCEKS/PKCS12 codecs, no printing), `cert` (X.509 facts),
-//! `catalog` (the CA list and downloads), `locate` (which file), and `cli` (arguments and
-//! output only; it never parses bytes).
+//! Layers (docs/design.md): `cli` turns arguments into one call of `ops` and renders its
+//! typed result; `ops` runs the operations (open, diff, the import transaction, refresh);
+//! below them the concerns: `keystore` (JKS/JCEKS/PKCS12 codecs), `cert` (X.509),
+//! `catalog` (the CA list and downloads), `plan` (matching), `write` and `lock` (safe
+//! replacement), `locate` (which file), `check` and `doctor` (diagnostics). Only `cli`
+//! prints.
+
+#![forbid(unsafe_code)]
 
 pub mod catalog;
 pub mod cert;
 pub mod check;
 pub mod cli;
 pub mod doctor;
-pub mod error;
 pub mod keystore;
 pub mod locate;
 pub mod lock;
+pub mod ops;
 pub mod plan;
+pub mod suggest;
 pub mod write;

@@ -19,8 +19,46 @@ pub enum KeystoreLocation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Located {
     pub path: PathBuf,
-    /// How the path was found, for people: "given with -k", "JAVA_HOME=/usr/lib/jvm/..".
-    pub how: String,
+    pub how: FoundBy,
+}
+
+/// How a keystore path was found. Displayed for people ("JAVA_HOME=/usr/lib/jvm/.."), matched
+/// by code (doctor treats a truststore named by a setting differently).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FoundBy {
+    /// `-k FILE`.
+    Given,
+    /// The cacerts of the runtime named with `--java-home`.
+    JavaHomeOption(PathBuf),
+    /// The cacerts of the runtime in `JAVA_HOME`.
+    JavaHomeEnv(PathBuf),
+    /// The cacerts of the runtime whose `java` is first on PATH.
+    JavaOnPath(PathBuf),
+    /// `javax.net.ssl.trustStore` in a PIMSYNC start-up or configuration file.
+    TrustStoreSetting { file: PathBuf },
+    /// The cacerts of PIMSYNC's bundled JRE.
+    PimsyncBundledJre(PathBuf),
+}
+
+impl FoundBy {
+    pub fn is_given(&self) -> bool {
+        matches!(self, FoundBy::Given)
+    }
+}
+
+impl std::fmt::Display for FoundBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FoundBy::Given => f.write_str("given with -k"),
+            FoundBy::JavaHomeOption(h) => write!(f, "--java-home {}", h.display()),
+            FoundBy::JavaHomeEnv(h) => write!(f, "JAVA_HOME={}", h.display()),
+            FoundBy::JavaOnPath(h) => write!(f, "java on PATH ({})", h.display()),
+            FoundBy::TrustStoreSetting { file } => {
+                write!(f, "{SETTING} in {}", file.display())
+            }
+            FoundBy::PimsyncBundledJre(jre) => write!(f, "PIMSYNC bundled JRE ({})", jre.display()),
+        }
+    }
 }
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -63,18 +101,16 @@ pub fn resolve(location: &KeystoreLocation) -> Result<Located, LocateError> {
     match location {
         KeystoreLocation::File(p) => Ok(Located {
             path: p.clone(),
-            how: GIVEN_WITH_K.into(),
+            how: FoundBy::Given,
         }),
         KeystoreLocation::Cacerts { java_home } => {
             let (home, how) = if let Some(h) = java_home {
-                (h.clone(), format!("--java-home {}", h.display()))
+                (h.clone(), FoundBy::JavaHomeOption(h.clone()))
             } else if let Some(h) = std::env::var_os("JAVA_HOME").filter(|v| !v.is_empty()) {
                 let h = PathBuf::from(h);
-                let how = format!("JAVA_HOME={}", h.display());
-                (h, how)
+                (h.clone(), FoundBy::JavaHomeEnv(h))
             } else if let Some(h) = java_home_from_path(std::env::var_os("PATH").as_deref()) {
-                let how = format!("java on PATH ({})", h.display());
-                (h, how)
+                (h.clone(), FoundBy::JavaOnPath(h))
             } else {
                 return Err(LocateError::NoJava(
                     "no --java-home, no JAVA_HOME and no java on PATH".into(),
@@ -94,7 +130,7 @@ pub fn resolve_pimsync(home: &Path) -> Result<Located, LocateError> {
         let path = expand_pimsync_path(&value, home);
         return Ok(Located {
             path,
-            how: format!("javax.net.ssl.trustStore in {}", file.display()),
+            how: FoundBy::TrustStoreSetting { file },
         });
     }
     let jre = home.join("jre");
@@ -104,12 +140,9 @@ pub fn resolve_pimsync(home: &Path) -> Result<Located, LocateError> {
     let path = cacerts_in_java_home(&jre).unwrap_or_else(|| jre.join("lib/security/cacerts"));
     Ok(Located {
         path,
-        how: format!("PIMSYNC bundled JRE ({})", jre.display()),
+        how: FoundBy::PimsyncBundledJre(jre),
     })
 }
-
-/// `Located::how` for a path named on the command line.
-pub const GIVEN_WITH_K: &str = "given with -k";
 
 const SETTING: &str = "javax.net.ssl.trustStore";
 

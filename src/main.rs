@@ -1,10 +1,6 @@
 fn main() {
-    // Rust ignores SIGPIPE, which turns `azure-cacerts list | head` into a panic on the next
-    // print; a command-line tool should simply stop, as cat and grep do.
-    #[cfg(unix)]
-    // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // Rust ignores SIGPIPE; the command line therefore writes everything through
+    // `cli::output`, which ends quietly on a closed pipe (`azure-cacerts list | head`)
+    // instead of panicking, as cat and grep do.
     std::process::exit(azure_cacerts::cli::main());
 }

@@ -323,24 +323,27 @@ mod tests {
         text.replace_range(pos..pos + 1, ch);
         fs::write(&victim, text).unwrap();
         let e = read(&dir).unwrap_err();
-        assert_eq!(e.exit_kind().code(), 5, "{e}");
+        assert!(matches!(e, CatalogError::BundleInvalid { .. }), "{e}");
         assert!(e.to_string().contains("digicert-global-root-g2.pem"), "{e}");
 
         fs::remove_file(&victim).unwrap();
-        assert_eq!(read(&dir).unwrap_err().exit_kind().code(), 5);
+        assert!(matches!(
+            read(&dir).unwrap_err(),
+            CatalogError::BundleInvalid { .. }
+        ));
     }
 
     #[test]
     fn missing_and_foreign_directories() {
         let tmp = tempfile::tempdir().unwrap();
-        assert_eq!(
-            read(&tmp.path().join("nope"))
-                .unwrap_err()
-                .exit_kind()
-                .code(),
-            2
-        );
-        assert_eq!(read(tmp.path()).unwrap_err().exit_kind().code(), 2);
+        assert!(matches!(
+            read(&tmp.path().join("nope")).unwrap_err(),
+            CatalogError::BundleMissing { .. }
+        ));
+        assert!(matches!(
+            read(tmp.path()).unwrap_err(),
+            CatalogError::BundleMissing { .. }
+        ));
         fs::write(tmp.path().join("precious.txt"), "x").unwrap();
         let c = builtin::load().unwrap();
         let e = write(&c, tmp.path(), now()).unwrap_err();

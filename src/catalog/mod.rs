@@ -25,8 +25,6 @@ use std::time::Duration;
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::error::{ExitKind, Failure};
-
 pub use fetch::{load_with, Obtained, Progress};
 pub use verify::{CaOrigin, CaReport, ChainCheck};
 
@@ -216,13 +214,8 @@ impl SourceSpec {
 /// The markdown source of "Azure Certificate Authority details".
 pub const DEFAULT_PAGE_URL: &str = "https://raw.githubusercontent.com/MicrosoftDocs/azure-docs/main/articles/security/fundamentals/azure-certificate-authority-details.md";
 
-/// Why a catalog could not be produced. Every variant names the URL, file or CA.
-///
-/// Exit codes (contract): network → 4; anything that makes the bytes untrustworthy (a
-/// thumbprint mismatch, a malformed or badly signed certificate, a page that does not parse,
-/// a tampered or incomplete bundle) → 5; a bundle directory that is missing or not a bundle,
-/// an output directory that cannot be written, or a bad option value → 2 (the command line
-/// points at the wrong place).
+/// Why a catalog could not be produced. Every variant names the URL, file or CA. The exit
+/// code and the fix each one gets are decided in `cli::failure`.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum CatalogError {
     /// A download failed after the retries (connection, DNS, timeout, HTTP status).
@@ -260,92 +253,9 @@ fn ca_suffix(ca: &Option<String>) -> String {
 }
 
 impl CatalogError {
-    pub fn exit_kind(&self) -> ExitKind {
-        match self {
-            CatalogError::Network { .. } => ExitKind::Network,
-            CatalogError::Verification { .. }
-            | CatalogError::Page { .. }
-            | CatalogError::BundleInvalid { .. }
-            | CatalogError::Builtin { .. } => ExitKind::Verification,
-            CatalogError::BundleMissing { .. }
-            | CatalogError::Output { .. }
-            | CatalogError::Option { .. } => ExitKind::Usage,
-        }
-    }
-
-    /// The contract's error line: `<what> (<file or CA>): <why>. <what to do>`.
-    pub fn to_failure(&self) -> Failure {
-        let kind = self.exit_kind();
-        match self {
-            CatalogError::Network { url, ca, why } => Failure::new(
-                kind,
-                "cannot download",
-                match ca {
-                    Some(ca) => format!("{ca}, {url}"),
-                    None => url.clone(),
-                },
-                why,
-                "Check the network and the proxy (--proxy, HTTPS_PROXY/HTTP_PROXY), raise --timeout, \
-                 or work offline with the built-in catalog (no --online) or a bundle (--bundle DIR)",
-            ),
-            CatalogError::Verification { ca, why } => Failure::new(
-                kind,
-                "certificate rejected",
-                ca,
-                why,
-                "Nothing was written. Do not trust this copy; try again later, or use the built-in \
-                 catalog (no --online) and report the mismatch",
-            ),
-            CatalogError::Page { url, why } => Failure::new(
-                kind,
-                "cannot use the CA page",
-                url,
-                why,
-                "The page layout may have changed: use the built-in catalog (no --online), or point \
-                 --catalog-url at the page's markdown source",
-            ),
-            CatalogError::BundleMissing { path, why } => Failure::new(
-                kind,
-                "cannot open bundle",
-                path.display().to_string(),
-                why,
-                "Pass a directory written by `azure-cacerts fetch --out DIR`",
-            ),
-            CatalogError::BundleInvalid { path, why } => Failure::new(
-                kind,
-                "bundle rejected",
-                path.display().to_string(),
-                why,
-                "The bundle was altered or damaged: write it again with `azure-cacerts fetch --out DIR`",
-            ),
-            CatalogError::Output { path, why } => Failure::new(
-                kind,
-                "cannot write bundle",
-                path.display().to_string(),
-                why,
-                "Choose a writable directory for --out (nothing was written)",
-            ),
-            CatalogError::Option { option, why } => Failure::new(
-                kind,
-                "bad option",
-                option,
-                why,
-                "Correct the value and run again",
-            ),
-            CatalogError::Builtin { why } => Failure::new(
-                kind,
-                "built-in catalog is broken",
-                "azure-cacerts",
-                why,
-                "This is a build problem: reinstall azure-cacerts, or use --online or --bundle DIR",
-            ),
-        }
-    }
-}
-
-impl From<CatalogError> for Failure {
-    fn from(e: CatalogError) -> Failure {
-        e.to_failure()
+    /// A download failed: the one failure `refresh` may answer with the built-in catalog.
+    pub fn is_network(&self) -> bool {
+        matches!(self, CatalogError::Network { .. })
     }
 }
 
@@ -485,29 +395,18 @@ mod tests {
     }
 
     #[test]
-    fn exit_kinds_follow_the_contract() {
+    fn only_downloads_are_network_failures() {
         let net = CatalogError::Network {
             url: "u".into(),
             ca: None,
             why: "w".into(),
         };
-        assert_eq!(net.exit_kind().code(), 4);
+        assert!(net.is_network());
+        assert_eq!(net.to_string(), "cannot download u: w");
         let v = CatalogError::Verification {
             ca: "X".into(),
             why: "w".into(),
         };
-        assert_eq!(v.exit_kind().code(), 5);
-        let p = CatalogError::Page {
-            url: "u".into(),
-            why: "w".into(),
-        };
-        assert_eq!(p.exit_kind().code(), 5);
-        let b = CatalogError::BundleMissing {
-            path: "d".into(),
-            why: "w".into(),
-        };
-        assert_eq!(b.exit_kind().code(), 2);
-        let f = Failure::from(net);
-        assert!(f.to_string().starts_with("cannot download (u): w."), "{f}");
+        assert!(!v.is_network());
     }
 }

@@ -1,8 +1,18 @@
 //! Option groups shared by several commands (../shared/CONTRACT.md).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, ValueEnum};
+use time::OffsetDateTime;
+
+use super::failure::{CliResult, Failure};
+use crate::catalog::SourceSpec;
+use crate::keystore::StoreType;
+use crate::locate::KeystoreLocation;
+use crate::ops::{ApplySettings, OpenRequest, PasswordSource};
+use crate::plan::{self, Selection};
+use crate::write::Backup;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -118,6 +128,164 @@ pub struct SelectOpts {
     /// Only the root CAs.
     #[arg(long)]
     pub roots_only: bool,
+}
+
+impl StoreTypeArg {
+    pub fn expected(self) -> Option<StoreType> {
+        match self {
+            StoreTypeArg::Auto => None,
+            StoreTypeArg::Jks => Some(StoreType::Jks),
+            StoreTypeArg::Jceks => Some(StoreType::Jceks),
+            StoreTypeArg::Pkcs12 => Some(StoreType::Pkcs12),
+        }
+    }
+}
+
+impl PasswordOpts {
+    pub fn source(&self) -> PasswordSource {
+        if let Some(p) = &self.storepass {
+            PasswordSource::Given(p.clone())
+        } else if let Some(var) = &self.storepass_env {
+            PasswordSource::Env(var.clone())
+        } else if let Some(f) = &self.storepass_file {
+            PasswordSource::File(f.clone())
+        } else {
+            PasswordSource::Default
+        }
+    }
+}
+
+impl KeystoreOpts {
+    pub fn location(&self) -> CliResult<KeystoreLocation> {
+        if let Some(p) = &self.keystore {
+            Ok(KeystoreLocation::File(p.clone()))
+        } else if self.cacerts {
+            Ok(KeystoreLocation::Cacerts {
+                java_home: self.java_home.clone(),
+            })
+        } else if let Some(h) = self.pimsync_home.clone().or_else(pimsync_home_from_env) {
+            Ok(KeystoreLocation::Pimsync(h))
+        } else {
+            Err(Failure::usage(
+                "no keystore given",
+                "this command needs a keystore",
+                "Name it with -k FILE, --cacerts (the Java runtime's), or --pimsync-home DIR (or set PIMSYNC_HOME).",
+            ))
+        }
+    }
+
+    /// The library's view of these options.
+    pub fn request(&self) -> CliResult<OpenRequest> {
+        Ok(OpenRequest {
+            location: self.location()?,
+            expected: self.storetype.expected(),
+            password: self.password.source(),
+        })
+    }
+}
+
+impl SelectOpts {
+    pub fn selection(&self, now: OffsetDateTime) -> Selection {
+        Selection {
+            default_skips: !self.no_default_skips,
+            extra_skips: self.skip.clone(),
+            roots_only: self.roots_only,
+            now,
+        }
+    }
+}
+
+fn conflicting_sources() -> Failure {
+    Failure::usage(
+        "conflicting sources",
+        "--bundle reads an offline bundle and cannot be combined with --online or --catalog-url",
+        "Drop one of them",
+    )
+}
+
+impl SourceOpts {
+    /// The SOURCE options as the catalog module takes them.
+    pub fn spec(&self) -> CliResult<SourceSpec> {
+        if self.online && self.net.bundle.is_some() {
+            return Err(conflicting_sources());
+        }
+        self.net.spec(self.online || self.net.catalog_url.is_some())
+    }
+}
+
+impl NetOpts {
+    /// The SOURCE of a command that decides for itself whether it is online (refresh is by default).
+    pub fn spec(&self, online: bool) -> CliResult<SourceSpec> {
+        if self.bundle.is_some() && self.catalog_url.is_some() {
+            return Err(conflicting_sources());
+        }
+        if self.timeout == 0 {
+            return Err(Failure::usage(
+                "bad option --timeout",
+                "the timeout must be at least 1 second",
+                "Pass --timeout SECS with SECS >= 1",
+            ));
+        }
+        Ok(SourceSpec {
+            online: online && self.bundle.is_none(),
+            catalog_url: self.catalog_url.clone(),
+            bundle: self.bundle.clone(),
+            proxy: self.proxy.clone(),
+            timeout: Duration::from_secs(self.timeout),
+        })
+    }
+}
+
+/// The keystore, source and selection of `diff` and `import`.
+#[derive(Debug, Clone, Args)]
+pub struct TargetOpts {
+    #[command(flatten)]
+    pub keystore: KeystoreOpts,
+    #[command(flatten)]
+    pub source: SourceOpts,
+    #[command(flatten)]
+    pub select: SelectOpts,
+}
+
+/// How import and refresh write: backup, aliases, lock file.
+#[derive(Debug, Clone, Args)]
+pub struct WriteOpts {
+    /// Do not keep a copy of the keystore before writing it.
+    #[arg(long, conflicts_with = "backup_dir")]
+    pub no_backup: bool,
+    /// Put the backup in this directory instead of beside the keystore.
+    #[arg(long, value_name = "DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Prefix of the aliases of added entries.
+    #[arg(long, value_name = "PREFIX", default_value = plan::DEFAULT_ALIAS_PREFIX)]
+    pub alias_prefix: String,
+    /// Lock file that keeps two runs from writing at once (default: <keystore>.lock).
+    #[arg(long, value_name = "FILE")]
+    pub lock_file: Option<PathBuf>,
+}
+
+impl WriteOpts {
+    pub fn settings(
+        &self,
+        lock_timeout_secs: u64,
+        prune: bool,
+        now: OffsetDateTime,
+    ) -> ApplySettings {
+        ApplySettings {
+            backup: if self.no_backup {
+                Backup::None
+            } else if let Some(d) = &self.backup_dir {
+                Backup::Dir(d.clone())
+            } else {
+                Backup::Beside
+            },
+            alias_prefix: self.alias_prefix.clone(),
+            lock_file: self.lock_file.clone(),
+            lock_timeout: Duration::from_secs(lock_timeout_secs),
+            prune,
+            now,
+        }
+    }
 }
 
 /// PIMSYNC_HOME from the environment, when set and not empty. Read by hand rather than with

@@ -2,6 +2,7 @@
 //! Java would build, or why it would not and which catalog CA fixes that. The decision is made
 //! in `crate::check`; this file only gathers inputs and prints.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -10,13 +11,14 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::args::{Format, GlobalOpts, KeystoreOpts};
-use super::{open, output};
+use super::failure::{CliResult, ExitKind, Failure};
+use super::output;
 use crate::catalog::Catalog;
 use crate::cert::ymd;
 use crate::check::{
     self, facts::Facts, proxy, tls, How, Importable, Report, Step, Target, TrustStore,
 };
-use crate::error::{CliResult, ExitKind, Failure};
+use crate::ops;
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
@@ -85,7 +87,7 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
         },
         None => Source::Hosts(targets(&args.hosts, args.proxy.as_deref())?),
     };
-    let opened = open::open(&args.keystore)?;
+    let opened = ops::open(&args.keystore.request()?)?;
     let shown_path = opened.path.display().to_string();
     let store = TrustStore::from_keystore(&opened.keystore);
     for (alias, why) in &store.ignored {
@@ -98,11 +100,11 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
     let import_cmd = import_command(&args.keystore, &opened.path);
     let color = output::use_color(g);
     if g.format == Format::Text && !g.quiet {
-        println!(
-            "Keystore {shown_path} ({}): {} certificate(s) Java would trust as anchors",
+        output::emit(&format!(
+            "Keystore {shown_path} ({}): {} certificate(s) Java would trust as anchors\n",
             opened.keystore.store_type(),
             store.anchors.len()
-        );
+        ))?;
     }
     let mut results = Vec::new();
     match source {
@@ -118,7 +120,7 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
                 outcome: Ok((report, None)),
             });
             if g.format == Format::Text {
-                print_text(&results[0], &import_cmd, g, color);
+                output::emit(&text(&results[0], &import_cmd, g, color))?;
             }
         }
         Source::Hosts(targets) => {
@@ -128,7 +130,7 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
                     check_host(&target, proxy.as_ref(), &store, &catalog, now, timeout, g);
                 match (&checked.outcome, g.format) {
                     (Err(f), _) => output::error(f),
-                    (Ok(_), Format::Text) => print_text(&checked, &import_cmd, g, color),
+                    (Ok(_), Format::Text) => output::emit(&text(&checked, &import_cmd, g, color))?,
                     _ => {}
                 }
                 results.push(checked);
@@ -307,45 +309,37 @@ fn import_command(opts: &KeystoreOpts, resolved: &Path) -> String {
     if opts.keystore.is_some() {
         cmd.push_str(&format!(
             " -k {}",
-            shell_quote(&resolved.display().to_string())
+            crate::suggest::quote_arg(&resolved.display().to_string())
         ));
     } else if opts.cacerts {
         cmd.push_str(" --cacerts");
         if let Some(h) = &opts.java_home {
             cmd.push_str(&format!(
                 " --java-home {}",
-                shell_quote(&h.display().to_string())
+                crate::suggest::quote_arg(&h.display().to_string())
             ));
         }
     } else if let Some(h) = &opts.pimsync_home {
         cmd.push_str(&format!(
             " --pimsync-home {}",
-            shell_quote(&h.display().to_string())
+            crate::suggest::quote_arg(&h.display().to_string())
         ));
     }
     if let Some(f) = &opts.password.storepass_file {
         cmd.push_str(&format!(
             " --storepass-file {}",
-            shell_quote(&f.display().to_string())
+            crate::suggest::quote_arg(&f.display().to_string())
         ));
     } else if let Some(v) = &opts.password.storepass_env {
-        cmd.push_str(&format!(" --storepass-env {}", shell_quote(v)));
+        cmd.push_str(&format!(
+            " --storepass-env {}",
+            crate::suggest::quote_arg(v)
+        ));
     } else if opts.password.storepass.is_some() {
         // Never echo a password.
         cmd.push_str(" --storepass-file FILE");
     }
     cmd
-}
-
-fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/._-+=:,@".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 /// What to do, in one sentence.
@@ -430,9 +424,10 @@ fn how_text(s: &Step) -> String {
     }
 }
 
-fn print_text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) {
+fn text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) -> String {
+    let mut out = String::new();
     let Ok((report, protocol)) = &c.outcome else {
-        return;
+        return out;
     };
     let v = &report.verdict;
     for w in &report.warnings {
@@ -441,9 +436,9 @@ fn print_text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) {
     if g.quiet {
         if !v.trusted {
             let reason = v.problem.as_ref().map(|p| p.message.as_str()).unwrap_or("");
-            println!("{}: NOT TRUSTED: {reason}", c.label);
+            let _ = writeln!(out, "{}: NOT TRUSTED: {reason}", c.label);
         }
-        return;
+        return out;
     }
     let verdict = if v.trusted {
         output::paint(color, "32", "trusted")
@@ -457,11 +452,12 @@ fn print_text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) {
     if let (true, Some(proto)) = (g.verbose, protocol) {
         head.push_str(&format!(" [{proto}]"));
     }
-    println!("{head}");
+    let _ = writeln!(out, "{head}");
     if v.trusted {
         for (i, s) in v.path.iter().enumerate() {
-            println!("  {}. {}", i + 1, s.cert.subject);
-            println!(
+            let _ = writeln!(out, "  {}. {}", i + 1, s.cert.subject);
+            let _ = writeln!(
+                out,
                 "     issuer {}; not after {}; {}",
                 s.cert.issuer,
                 ymd(s.cert.not_after),
@@ -470,13 +466,14 @@ fn print_text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) {
         }
         let used = v.path.iter().filter(|s| s.position.is_some()).count();
         if c.presented.len() > used {
-            println!(
+            let _ = writeln!(
+                out,
                 "  ({} other certificate(s) sent are not on the path)",
                 c.presented.len() - used
             );
         }
         if report.entrust_distrust {
-            println!(
+            let _ = writeln!(out,
                 "  {}",
                 output::paint(
                     color,
@@ -485,29 +482,37 @@ fn print_text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) {
                 )
             );
         }
-        return;
+        return out;
     }
     if let Some(p) = &v.problem {
-        println!("  reason: {}", p.message);
+        let _ = writeln!(out, "  reason: {}", p.message);
     }
     if let Some(fix) = fix_text(report, import_cmd, c.chain_file.is_some()) {
-        println!("  fix: {fix}");
+        let _ = writeln!(out, "  fix: {fix}");
     }
     let sent = if c.chain_file.is_some() {
         "the chain file holds"
     } else {
         "the server presented"
     };
-    println!("  {sent}:");
+    let _ = writeln!(out, "  {sent}:");
     for (i, der) in c.presented.iter().enumerate() {
         match Facts::parse(der) {
             Ok(f) => {
-                println!("    {}. {}", i + 1, f.subject);
-                println!("       issuer {}; not after {}", f.issuer, ymd(f.not_after));
+                let _ = writeln!(out, "    {}. {}", i + 1, f.subject);
+                let _ = writeln!(
+                    out,
+                    "       issuer {}; not after {}",
+                    f.issuer,
+                    ymd(f.not_after)
+                );
             }
-            Err(why) => println!("    {}. (does not parse: {why})", i + 1),
+            Err(why) => {
+                let _ = writeln!(out, "    {}. (does not parse: {why})", i + 1);
+            }
         }
     }
+    out
 }
 
 #[derive(Serialize)]

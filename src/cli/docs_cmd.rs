@@ -4,8 +4,9 @@
 use clap::{Args, CommandFactory, ValueEnum};
 
 use super::args::GlobalOpts;
+use super::failure::{CliResult, ExitKind, Failure};
+use super::output;
 use super::Cli;
-use crate::error::{CliResult, ExitKind, Failure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Shell {
@@ -33,7 +34,9 @@ pub fn completions(args: &CompletionsArgs, _g: &GlobalOpts) -> CliResult<i32> {
         Shell::Fish => clap_complete::Shell::Fish,
         Shell::Powershell => clap_complete::Shell::PowerShell,
     };
-    clap_complete::generate(shell, &mut cmd, "azure-cacerts", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "azure-cacerts", &mut script);
+    output::emit_bytes(&script)?;
     Ok(0)
 }
 
@@ -65,9 +68,7 @@ pub fn man(_args: &ManArgs, _g: &GlobalOpts) -> CliResult<i32> {
         man.render_synopsis_section(&mut page).map_err(write_err)?;
         man.render_options_section(&mut page).map_err(write_err)?;
     }
-    use std::io::Write;
-    // A closed pipe (`| head`) is not worth an error.
-    let _ = std::io::stdout().lock().write_all(&page);
+    output::emit_bytes(&page)?;
     Ok(0)
 }
 

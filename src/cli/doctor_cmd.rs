@@ -5,10 +5,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use std::fmt::Write as _;
+
 use super::args::{Format, GlobalOpts, PasswordOpts};
-use super::{output, password};
+use super::failure::{CliResult, Failure};
+use super::output;
 use crate::doctor::{self, Check, Report, Status};
-use crate::error::{CliResult, Failure};
+use crate::ops::OpenError;
 
 #[derive(Debug, Clone, Args)]
 pub struct DoctorArgs {
@@ -37,14 +40,17 @@ pub fn run(args: &DoctorArgs, g: &GlobalOpts) -> CliResult<i32> {
         }
     };
     // The password options mean what they mean for every other command.
-    let pass = password::resolve(&args.password)?;
+    let password = args.password.source();
+    // A password option that cannot be read is a usage error, not a finding.
+    password
+        .resolve()
+        .map_err(|e| Failure::from(OpenError::from(e)))?;
     let mut opts = doctor::Options::new(home);
-    opts.storepass = pass.value;
-    opts.storepass_explicit = pass.explicit;
+    opts.password = password;
     let report = doctor::diagnose(&opts);
     match g.format {
         Format::Json => output::print_json(&report)?,
-        Format::Text => print_text(g, &report),
+        Format::Text => output::emit(&text(g, &report))?,
     }
     Ok(if report.problems > 0 { 1 } else { 0 })
 }
@@ -69,18 +75,19 @@ fn line(color: bool, c: &Check) -> String {
     s.replace(['\n', '\r'], " ")
 }
 
-fn print_text(g: &GlobalOpts, report: &Report) {
+fn text(g: &GlobalOpts, report: &Report) -> String {
+    let mut out = String::new();
     let color = output::use_color(g);
     if g.quiet {
         // Quiet: the problems only, for schedulers that mail what is printed.
         for c in report.checks.iter().filter(|c| c.status == Status::Problem) {
-            println!("{}", line(color, c));
+            let _ = writeln!(out, "{}", line(color, c));
         }
-        return;
+        return out;
     }
-    println!("PIMSYNC installation: {}", report.pimsync_home);
+    let _ = writeln!(out, "PIMSYNC installation: {}", report.pimsync_home);
     for c in &report.checks {
-        println!("{}", line(color, c));
+        let _ = writeln!(out, "{}", line(color, c));
     }
     let unknown = report.count(Status::Unknown);
     let ok = report.count(Status::Ok);
@@ -90,5 +97,6 @@ fn print_text(g: &GlobalOpts, report: &Report) {
         if report.problems == 1 { "" } else { "s" }
     );
     let code = if report.problems > 0 { "31;1" } else { "32" };
-    println!("{}", output::paint(color, code, &summary));
+    let _ = writeln!(out, "{}", output::paint(color, code, &summary));
+    out
 }

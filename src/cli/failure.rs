@@ -1,11 +1,19 @@
 //! The user-facing failure: one line, an exit code from the contract.
 //!
-//! Library modules have their own precise error enums; the command layer turns them into a
-//! [`Failure`] that names the file or CA and says what to do.
+//! Library modules have their own precise error enums; this is the one place that turns each
+//! of them into a [`Failure`]: what failed, the file or CA, why, what to do, and the exit code.
 
 use std::fmt;
 
-/// Exit codes of the contract (../shared/CONTRACT.md, "Exit codes").
+use crate::catalog::CatalogError;
+use crate::keystore::KeystoreError;
+use crate::locate::KeystoreLocation;
+use crate::lock::LockError;
+use crate::ops::refresh::ConfigError;
+use crate::ops::{ApplyError, OpenError};
+use crate::write::WriteError;
+
+/// Exit codes of the contract (README.md and docs/usage.md, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitKind {
     /// 2: the command line is wrong.
@@ -89,9 +97,329 @@ impl std::error::Error for Failure {}
 
 pub type CliResult<T> = Result<T, Failure>;
 
+// ---- keystores: locating, reading, parsing
+
+fn location_subject(location: &KeystoreLocation) -> String {
+    match location {
+        KeystoreLocation::File(p) | KeystoreLocation::Pimsync(p) => p.display().to_string(),
+        KeystoreLocation::Cacerts { .. } => "--cacerts".to_string(),
+    }
+}
+
+/// The fix for a keystore that does not parse.
+fn keystore_fix(err: &KeystoreError, password_explicit: bool) -> &'static str {
+    match err {
+        KeystoreError::WrongPassword(_) if !password_explicit => {
+            "The default password changeit did not match: pass the right one with --storepass-file FILE or --storepass-env VAR."
+        }
+        KeystoreError::WrongPassword(_) => {
+            "Check the store password; if it is right, the file was modified: restore it from a backup."
+        }
+        KeystoreError::PasswordRequired(_) => {
+            "Pass the store password with --storepass-file FILE or --storepass-env VAR."
+        }
+        KeystoreError::TypeMismatch { .. } => "Drop --storetype to detect the format by content.",
+        KeystoreError::Unsupported(_) => "Open it with keytool from the JDK that wrote it.",
+        _ => "Check that this is the right file; restore it from a backup if it was damaged.",
+    }
+}
+
+impl From<&OpenError> for Failure {
+    fn from(e: &OpenError) -> Failure {
+        let keystore = |path: &std::path::Path, why: &dyn fmt::Display, fix: &str| {
+            Failure::new(
+                ExitKind::Keystore,
+                "cannot read keystore",
+                path.display().to_string(),
+                why,
+                fix,
+            )
+        };
+        match e {
+            OpenError::Locate { location, source } => Failure::new(
+                ExitKind::Keystore,
+                "cannot find the keystore",
+                location_subject(location),
+                source,
+                "Name the file with -k FILE, or the runtime with --java-home DIR.",
+            ),
+            OpenError::Password(crate::ops::open::PasswordError::EnvMissing { var }) => {
+                Failure::new(
+                    ExitKind::Usage,
+                    "no store password",
+                    format!("environment variable {var}"),
+                    "the variable is not set or not valid Unicode",
+                    format!("Set {var}, or pass --storepass-file FILE."),
+                )
+            }
+            OpenError::Password(crate::ops::open::PasswordError::File { path, source }) => {
+                Failure::new(
+                    ExitKind::Usage,
+                    "cannot read the store password file",
+                    path.display().to_string(),
+                    source,
+                    "Check the path and its permissions.",
+                )
+            }
+            OpenError::Read { path, source } => {
+                let fix = if source.kind() == std::io::ErrorKind::NotFound {
+                    "Check the path (-k), or use --cacerts / --pimsync-home to find it."
+                } else {
+                    "Check the permissions, or run as the user who owns the keystore."
+                };
+                keystore(path, source, fix)
+            }
+            OpenError::Directory { path } => keystore(
+                path,
+                e,
+                "Name the keystore file itself, e.g. .../lib/security/cacerts.",
+            ),
+            OpenError::TooLarge { path, .. } => {
+                keystore(path, e, "Check that -k names a keystore.")
+            }
+            OpenError::Parse {
+                path,
+                source,
+                password_explicit,
+            } => keystore(path, source, keystore_fix(source, *password_explicit)),
+        }
+    }
+}
+
+impl From<OpenError> for Failure {
+    fn from(e: OpenError) -> Failure {
+        Failure::from(&e)
+    }
+}
+
+// ---- the import transaction
+
+impl From<&WriteError> for Failure {
+    fn from(e: &WriteError) -> Failure {
+        let fix = match e {
+            WriteError::ReadOnly { .. } => "Make it writable (or run as its owner / an administrator) and run again; nothing was changed.",
+            WriteError::Changed { .. } => "Another program (keytool, a package update, another run) wrote it meanwhile; run again. Nothing was changed by us.",
+            WriteError::Verify { .. } => "The original keystore was kept; report this as a bug with the keystore type.",
+            WriteError::Io { .. } => "The original keystore was kept; fix the cause (disk space, permissions) and run again.",
+        };
+        Failure::new(
+            ExitKind::Keystore,
+            "cannot write keystore",
+            e.path().display().to_string(),
+            e,
+            fix,
+        )
+    }
+}
+
+impl From<&ApplyError> for Failure {
+    fn from(e: &ApplyError) -> Failure {
+        match e {
+            ApplyError::Open(e) => Failure::from(e),
+            ApplyError::Lock {
+                keystore, source, ..
+            } => lock_failure(keystore, source),
+            ApplyError::Prune {
+                keystore,
+                alias,
+                source,
+            } => Failure::new(
+                ExitKind::Keystore,
+                "cannot prune an entry",
+                format!("{} alias {alias}", keystore.display()),
+                source,
+                "Nothing was changed; remove it with keytool -delete if it must go.",
+            ),
+            ApplyError::Add { ca_name, source } => Failure::new(
+                ExitKind::Keystore,
+                "cannot add a certificate",
+                ca_name,
+                source,
+                "Report this as a bug; the keystore was not changed.",
+            ),
+            ApplyError::Serialize { keystore, source } => Failure::new(
+                ExitKind::Keystore,
+                "cannot read keystore",
+                keystore.display().to_string(),
+                source,
+                keystore_fix(source, true),
+            ),
+            ApplyError::Write(w) => Failure::from(w),
+        }
+    }
+}
+
+impl From<ApplyError> for Failure {
+    fn from(e: ApplyError) -> Failure {
+        Failure::from(&e)
+    }
+}
+
+fn lock_failure(keystore: &std::path::Path, e: &LockError) -> Failure {
+    Failure::new(
+        ExitKind::Keystore,
+        "keystore is locked",
+        keystore.display().to_string(),
+        e,
+        "Wait for the other run to finish, or raise --lock-timeout.",
+    )
+}
+
+// ---- refresh
+
+impl From<&ConfigError> for Failure {
+    fn from(e: &ConfigError) -> Failure {
+        match e {
+            ConfigError::Read { path, source } => Failure::new(
+                ExitKind::Usage,
+                "cannot read the config file",
+                path.display().to_string(),
+                source,
+                "Check --config.",
+            ),
+            ConfigError::Invalid { path, why } => Failure::new(
+                ExitKind::Usage,
+                "invalid config file",
+                path.display().to_string(),
+                why,
+                "See docs/scheduling.md for the format.",
+            ),
+        }
+    }
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Failure {
+        Failure::from(&e)
+    }
+}
+
+// ---- catalogs
+
+/// Network → 4; anything that makes the bytes untrustworthy (a thumbprint mismatch, a
+/// malformed or badly signed certificate, a page that does not parse, a tampered or
+/// incomplete bundle) → 5; a bundle directory that is missing or not a bundle, an output
+/// directory that cannot be written, or a bad option value → 2 (the command line points at the
+/// wrong place).
+fn catalog_exit(e: &CatalogError) -> ExitKind {
+    match e {
+        CatalogError::Network { .. } => ExitKind::Network,
+        CatalogError::Verification { .. }
+        | CatalogError::Page { .. }
+        | CatalogError::BundleInvalid { .. }
+        | CatalogError::Builtin { .. } => ExitKind::Verification,
+        CatalogError::BundleMissing { .. }
+        | CatalogError::Output { .. }
+        | CatalogError::Option { .. } => ExitKind::Usage,
+    }
+}
+
+impl From<&CatalogError> for Failure {
+    fn from(e: &CatalogError) -> Failure {
+        let kind = catalog_exit(e);
+        match e {
+            CatalogError::Network { url, ca, why } => Failure::new(
+                kind,
+                "cannot download",
+                match ca {
+                    Some(ca) => format!("{ca}, {url}"),
+                    None => url.clone(),
+                },
+                why,
+                "Check the network and the proxy (--proxy, HTTPS_PROXY/HTTP_PROXY), raise --timeout, \
+                 or work offline with the built-in catalog (no --online) or a bundle (--bundle DIR)",
+            ),
+            CatalogError::Verification { ca, why } => Failure::new(
+                kind,
+                "certificate rejected",
+                ca,
+                why,
+                "Nothing was written. Do not trust this copy; try again later, or use the built-in \
+                 catalog (no --online) and report the mismatch",
+            ),
+            CatalogError::Page { url, why } => Failure::new(
+                kind,
+                "cannot use the CA page",
+                url,
+                why,
+                "The page layout may have changed: use the built-in catalog (no --online), or point \
+                 --catalog-url at the page's markdown source",
+            ),
+            CatalogError::BundleMissing { path, why } => Failure::new(
+                kind,
+                "cannot open bundle",
+                path.display().to_string(),
+                why,
+                "Pass a directory written by `azure-cacerts fetch --out DIR`",
+            ),
+            CatalogError::BundleInvalid { path, why } => Failure::new(
+                kind,
+                "bundle rejected",
+                path.display().to_string(),
+                why,
+                "The bundle was altered or damaged: write it again with `azure-cacerts fetch --out DIR`",
+            ),
+            CatalogError::Output { path, why } => Failure::new(
+                kind,
+                "cannot write bundle",
+                path.display().to_string(),
+                why,
+                "Choose a writable directory for --out (nothing was written)",
+            ),
+            CatalogError::Option { option, why } => Failure::new(
+                kind,
+                "bad option",
+                option,
+                why,
+                "Correct the value and run again",
+            ),
+            CatalogError::Builtin { why } => Failure::new(
+                kind,
+                "built-in catalog is broken",
+                "azure-cacerts",
+                why,
+                "This is a build problem: reinstall azure-cacerts, or use --online or --bundle DIR",
+            ),
+        }
+    }
+}
+
+impl From<CatalogError> for Failure {
+    fn from(e: CatalogError) -> Failure {
+        Failure::from(&e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn catalog_exit_codes_follow_the_contract() {
+        let net = CatalogError::Network {
+            url: "u".into(),
+            ca: None,
+            why: "w".into(),
+        };
+        let f = Failure::from(&net);
+        assert_eq!(f.exit_code(), 4);
+        assert!(f.to_string().starts_with("cannot download (u): w."), "{f}");
+        let v = CatalogError::Verification {
+            ca: "X".into(),
+            why: "w".into(),
+        };
+        assert_eq!(Failure::from(&v).exit_code(), 5);
+        let p = CatalogError::Page {
+            url: "u".into(),
+            why: "w".into(),
+        };
+        assert_eq!(Failure::from(&p).exit_code(), 5);
+        let b = CatalogError::BundleMissing {
+            path: "d".into(),
+            why: "w".into(),
+        };
+        assert_eq!(Failure::from(&b).exit_code(), 2);
+    }
 
     #[test]
     fn renders_contract_shape_on_one_line() {

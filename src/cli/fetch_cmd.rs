@@ -9,10 +9,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::args::{Format, GlobalOpts, SourceOpts};
-use super::catalog_cmd::{describe_source, emit, source_spec, CaView, CatalogSummary, DownloadBar};
+use super::failure::CliResult;
 use super::output;
-use crate::catalog::{self, bundle, CaOrigin, CaReport, CatalogCa, ChainCheck, PageStatus};
-use crate::error::CliResult;
+use super::render::{describe_source, CaView, CatalogSummary};
+use crate::catalog::{bundle, CaOrigin, CaReport, CatalogCa, ChainCheck, PageStatus};
 
 #[derive(Debug, Clone, Args)]
 pub struct FetchArgs {
@@ -24,12 +24,7 @@ pub struct FetchArgs {
 }
 
 pub fn run(args: &FetchArgs, g: &GlobalOpts) -> CliResult<i32> {
-    let spec = source_spec(&args.source)?;
-    let bar = DownloadBar::new(g, &spec);
-    let obtained = catalog::load_with(&spec, &bar)?;
-    for w in &obtained.warnings {
-        output::warn(w);
-    }
+    let obtained = output::load_catalog(g, &args.source.spec()?)?;
     let c = &obtained.catalog;
 
     let written = match &args.out {
@@ -62,7 +57,7 @@ pub fn run(args: &FetchArgs, g: &GlobalOpts) -> CliResult<i32> {
                     w.certificates
                 );
             }
-            emit(&text);
+            output::emit(&text)?;
         }
     }
     Ok(0)
@@ -167,7 +162,7 @@ impl Summary {
     }
 }
 
-fn render_text(c: &catalog::Catalog, rows: &[Row], s: &Summary, g: &GlobalOpts) -> String {
+fn render_text(c: &crate::catalog::Catalog, rows: &[Row], s: &Summary, g: &GlobalOpts) -> String {
     let mut out = String::new();
     let color = output::use_color(g);
     if !g.quiet {

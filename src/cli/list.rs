@@ -1,28 +1,22 @@
 //! `azure-cacerts list`: the entries of a keystore, like `keytool -list` but readable.
 
+use std::fmt::Write as _;
+
 use clap::Args;
 use serde::Serialize;
 
 use super::args::{Format, GlobalOpts, KeystoreOpts};
-use super::{open, output};
+use super::failure::CliResult;
+use super::output;
+use super::render::KeystoreJson;
 use crate::cert::{self, CertInfo};
-use crate::error::CliResult;
 use crate::keystore::{Entry, EntryKind};
+use crate::ops::{self, KeystoreSummary, Lenience};
 
 #[derive(Debug, Clone, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub keystore: KeystoreOpts,
-}
-
-#[derive(Serialize)]
-struct KeystoreJson<'a> {
-    path: String,
-    #[serde(rename = "type")]
-    store_type: &'a str,
-    entries: usize,
-    password_protected: bool,
-    verified: bool,
 }
 
 #[derive(Serialize)]
@@ -42,8 +36,8 @@ struct EntryJson {
 }
 
 #[derive(Serialize)]
-struct ListJson<'a> {
-    keystore: KeystoreJson<'a>,
+struct ListJson {
+    keystore: KeystoreJson,
     entries: Vec<EntryJson>,
 }
 
@@ -66,7 +60,8 @@ fn entry_json(e: &Entry) -> EntryJson {
 }
 
 pub fn run(args: &ListArgs, g: &GlobalOpts) -> CliResult<i32> {
-    let (opened, unverified) = open::open_for_listing(&args.keystore)?;
+    let (opened, unverified) =
+        ops::open_lenient(&args.keystore.request()?, Lenience::DefaultPasswordOnly)?;
     let ks = &opened.keystore;
     let shown_path = opened.path.display().to_string();
     if unverified {
@@ -78,20 +73,23 @@ pub fn run(args: &ListArgs, g: &GlobalOpts) -> CliResult<i32> {
     match g.format {
         Format::Json => output::print_json(&ListJson {
             keystore: KeystoreJson {
-                path: shown_path,
-                store_type: ks.store_type().as_str(),
-                entries: entries.len(),
-                password_protected: ks.is_password_protected(),
-                verified: ks.is_verified(),
+                verified: Some(ks.is_verified()),
+                ..KeystoreJson::of(&KeystoreSummary::of(&opened))
             },
             entries,
         })?,
-        Format::Text => print_text(g, &shown_path, ks, &entries),
+        Format::Text => output::emit(&text(g, &shown_path, ks, &entries))?,
     }
     Ok(0)
 }
 
-fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entries: &[EntryJson]) {
+fn text(
+    g: &GlobalOpts,
+    path: &str,
+    ks: &crate::keystore::Keystore,
+    entries: &[EntryJson],
+) -> String {
+    let mut out = String::new();
     let color = output::use_color(g);
     let protection = if ks.is_password_protected() {
         "password-protected"
@@ -104,12 +102,13 @@ fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entrie
         "NOT verified"
     };
     if !g.quiet {
-        println!(
+        let _ = writeln!(
+            out,
             "{path}: {} keystore, {} entries, {protection}, integrity {verified}",
             ks.store_type().as_str().to_uppercase(),
             entries.len()
         );
-        println!();
+        out.push('\n');
     }
     let today = cert::ymd(time::OffsetDateTime::now_utc());
     let alias_w = entries
@@ -118,7 +117,8 @@ fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entrie
         .max()
         .unwrap_or(5)
         .clamp(5, 64);
-    println!(
+    let _ = writeln!(
+        out,
         "{:<alias_w$}  {:<12}  {:<10}  {:<10}  {:<64}  SUBJECT CN",
         "ALIAS", "KIND", "CREATED", "NOT AFTER", "SHA-256"
     );
@@ -135,7 +135,8 @@ fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entrie
             (None, EntryKind::SecretKey) => "(secret key)",
             (None, _) => "-",
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{:<alias_w$}  {:<12}  {:<10}  {}  {:<64}  {}",
             e.alias,
             e.kind,
@@ -145,4 +146,5 @@ fn print_text(g: &GlobalOpts, path: &str, ks: &crate::keystore::Keystore, entrie
             cn
         );
     }
+    out
 }

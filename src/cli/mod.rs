@@ -1,23 +1,29 @@
 //! The command line: parses arguments, runs one command, maps failures to exit codes.
 //! Commands never parse keystore or certificate bytes themselves; they call the library.
 
+//! Layout: `args` (option groups and their translation into library requests), `failure`
+//! (the one place library errors become an error line and an exit code), `render` (the
+//! JSON and text views commands share), `output` (stdout, stderr, colour, progress), and one
+//! module per command. Command modules use those four and the library, never each other.
+
 pub mod args;
 mod catalog_cmd;
 mod check_cmd;
+mod diff;
 mod docs_cmd;
 mod doctor_cmd;
+pub mod failure;
 mod fetch_cmd;
+mod import;
 mod list;
-mod open;
 pub mod output;
-mod password;
-mod reconcile;
 mod refresh;
+mod render;
 
 use clap::{Parser, Subcommand};
 
-use crate::error::CliResult;
 use args::GlobalOpts;
+use failure::CliResult;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,9 +49,9 @@ pub enum Command {
     /// Download and verify the Azure CAs; --out DIR writes an offline bundle.
     Fetch(fetch_cmd::FetchArgs),
     /// Dry run: which Azure CAs the keystore lacks, has, skips or holds expired.
-    Diff(reconcile::DiffArgs),
+    Diff(args::TargetOpts),
     /// Add the missing Azure CAs (backup, atomic write, verified).
-    Import(reconcile::ImportArgs),
+    Import(import::ImportArgs),
     /// Import for schedulers: live catalog, lock, optional prune, quiet when nothing changed.
     Refresh(refresh::RefreshArgs),
     /// Would Java trust these servers with this keystore? Explains a PKIX failure.
@@ -84,8 +90,10 @@ fn run(cli: &Cli) -> CliResult<i32> {
         Command::List(a) => list::run(a, g),
         Command::Catalog(a) => catalog_cmd::run(a, g),
         Command::Fetch(a) => fetch_cmd::run(a, g),
-        Command::Diff(a) => reconcile::run_diff(a, g),
-        Command::Import(a) => reconcile::run_import(a, g),
+        Command::Diff(a) => diff::run(a, g),
+        // A dry run is a diff: same output, same exit code.
+        Command::Import(a) if a.dry_run => diff::run(&a.target, g),
+        Command::Import(a) => import::run(a, g),
         Command::Refresh(a) => refresh::run(a, g),
         Command::Check(a) => check_cmd::run(a, g),
         Command::Doctor(a) => doctor_cmd::run(a, g),

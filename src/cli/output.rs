@@ -1,11 +1,13 @@
 //! Where text goes: results to stdout, diagnostics to stderr, JSON as one document.
 
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 
 use serde::Serialize;
 
-use super::args::{ColorChoice, GlobalOpts};
-use crate::error::{ExitKind, Failure};
+use super::args::{ColorChoice, Format, GlobalOpts};
+use super::failure::{ExitKind, Failure};
+use crate::catalog::{Progress, SourceSpec};
 
 pub fn init_logging(g: &GlobalOpts) {
     let level = if g.verbose {
@@ -23,29 +25,55 @@ pub fn init_logging(g: &GlobalOpts) {
         .try_init();
 }
 
+/// Writes a diagnostic line to stderr. A stderr that cannot be written (closed, /dev/full)
+/// has nowhere left to report to: the exit code still tells.
+fn diagnostic(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
+}
+
 pub fn error(failure: &Failure) {
-    eprintln!("error: {failure}");
+    diagnostic(format_args!("error: {failure}"));
 }
 
 /// A warning on stderr; shown even with --quiet (the contract keeps warnings visible).
 pub fn warn(msg: impl std::fmt::Display) {
-    eprintln!("warning: {msg}");
+    diagnostic(format_args!("warning: {msg}"));
 }
 
 /// A note on stderr for people; hidden by --quiet and in JSON mode it still goes to stderr.
 pub fn note(g: &GlobalOpts, msg: impl std::fmt::Display) {
     if !g.quiet {
-        eprintln!("{msg}");
+        diagnostic(format_args!("{msg}"));
     }
 }
 
 pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value)
+    let mut text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::new(ExitKind::Usage, "cannot write JSON", "stdout", e, ""))?;
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a message.
-    let _ = writeln!(out, "{text}");
-    Ok(())
+    text.push('\n');
+    emit(&text)
+}
+
+/// Writes rendered text to stdout in one go. A closed pipe (`| head`) ends the output
+/// quietly, as cat and grep do; any other write error is a failure.
+pub fn emit(text: &str) -> Result<(), Failure> {
+    emit_bytes(text.as_bytes())
+}
+
+/// [`emit`] for bytes (completion scripts, the man page).
+pub fn emit_bytes(bytes: &[u8]) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::new(
+            ExitKind::Usage,
+            "cannot write the output",
+            "stdout",
+            e,
+            "Check where the output is redirected (a full disk?).",
+        )),
+    }
 }
 
 /// Whether to colour text on stdout.
@@ -66,4 +94,72 @@ pub fn paint(on: bool, code: &str, text: &str) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// A progress bar for downloads: only on a terminal, never with --quiet or JSON, and only
+/// when something is downloaded at all.
+pub struct DownloadBar {
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+    enabled: bool,
+}
+
+impl DownloadBar {
+    pub fn new(g: &GlobalOpts, spec: &SourceSpec) -> DownloadBar {
+        let enabled = spec.is_online()
+            && !g.quiet
+            && g.format == Format::Text
+            && std::io::stderr().is_terminal();
+        DownloadBar {
+            bar: Mutex::new(None),
+            enabled,
+        }
+    }
+}
+
+impl Progress for DownloadBar {
+    fn begin(&self, total: usize) {
+        if !self.enabled || total == 0 {
+            return;
+        }
+        let bar = indicatif::ProgressBar::new(total as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {wide_msg}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_prefix("Downloading");
+        if let Ok(mut slot) = self.bar.lock() {
+            *slot = Some(bar);
+        }
+    }
+
+    fn advance(&self, what: &str) {
+        if let Ok(slot) = self.bar.lock() {
+            if let Some(bar) = slot.as_ref() {
+                bar.set_message(what.to_string());
+                bar.inc(1);
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Ok(mut slot) = self.bar.lock() {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+        }
+    }
+}
+
+/// Loads the catalog a SOURCE names, with the progress bar, showing its warnings.
+pub fn load_catalog(
+    g: &GlobalOpts,
+    spec: &SourceSpec,
+) -> Result<crate::catalog::Obtained, Failure> {
+    let bar = DownloadBar::new(g, spec);
+    let obtained = crate::catalog::load_with(spec, &bar)?;
+    for w in &obtained.warnings {
+        warn(w);
+    }
+    Ok(obtained)
 }

@@ -15,8 +15,8 @@ use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use crate::catalog::Catalog;
-use crate::keystore::{Keystore, KeystoreError};
-use crate::locate;
+use crate::locate::{self, FoundBy, KeystoreLocation};
+use crate::ops::{self, Lenience, OpenError, OpenRequest, PasswordSource};
 use crate::plan::{self, CaStatus, Selection, Summary};
 
 /// The HULFT patch with the Exchange Online connection-method change (Ver.2.2 SP7).
@@ -24,12 +24,6 @@ pub const PATCH_ID: &str = "PIM22SP7_241204_07";
 
 /// Microsoft lists JRE 1.8.0_101 and later as compatible with the Azure CAs.
 pub const MIN_JAVA8_UPDATE: u32 = 101;
-
-/// The JDK's default cacerts password.
-pub const DEFAULT_STOREPASS: &str = "changeit";
-
-/// Keystores larger than this are not keystores (a full cacerts is under 200 KB).
-const MAX_KEYSTORE_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -202,10 +196,8 @@ impl Report {
 #[derive(Debug, Clone)]
 pub struct Options {
     pub home: PathBuf,
-    /// The store password to open the truststore with.
-    pub storepass: String,
-    /// False when `storepass` is the `changeit` default rather than the user's.
-    pub storepass_explicit: bool,
+    /// The store password to open the truststore with (default: changeit).
+    pub password: PasswordSource,
     /// "Now" for the catalog (which CAs have expired).
     pub now: OffsetDateTime,
     pub limits: logs::Limits,
@@ -217,8 +209,7 @@ impl Options {
     pub fn new(home: impl Into<PathBuf>) -> Options {
         Options {
             home: home.into(),
-            storepass: DEFAULT_STOREPASS.to_string(),
-            storepass_explicit: false,
+            password: PasswordSource::Default,
             now: OffsetDateTime::now_utc(),
             limits: logs::Limits::default(),
             java_timeout: StdDuration::from_secs(15),
@@ -291,13 +282,8 @@ fn modified(path: &Path) -> Option<OffsetDateTime> {
 /// The command that adds the missing CAs, with the directory quoted when it has spaces
 /// (`C:\Program Files\...`).
 fn import_command(home: &Path, extra: &str) -> String {
-    let shown = home.display().to_string();
-    let dir = if shown.contains(char::is_whitespace) {
-        format!("\"{shown}\"")
-    } else {
-        shown
-    };
-    format!("azure-cacerts import --pimsync-home {dir}{extra}")
+    let cmd = crate::suggest::command("import", "--pimsync-home", &home.display().to_string());
+    format!("{cmd}{extra}")
 }
 
 /// Whether `a` is before `b` beyond doubt, given that `a` may be off by a time zone when
@@ -513,10 +499,10 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
     };
     let path = loc.path.clone();
     let shown = path.display().to_string();
-    let by_setting = loc.how.starts_with("javax.net.ssl.trustStore");
+    let by_setting = matches!(loc.how, FoundBy::TrustStoreSetting { .. });
     let mut extra = Extra {
         path: Some(shown.clone()),
-        how: Some(loc.how.clone()),
+        how: Some(loc.how.to_string()),
         ..Extra::default()
     };
     facts.path = Some(path.clone());
@@ -526,80 +512,63 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
             .fix(fix)
             .extra(extra)
     };
-    let meta = match std::fs::metadata(&path) {
-        Ok(m) => m,
+    // Java reads a truststore without a password (no integrity check), so a password other
+    // than changeit does not break PIMSYNC; it only means import needs the right one.
+    let request = OpenRequest {
+        location: KeystoreLocation::File(path.clone()),
+        expected: None,
+        password: opts.password.clone(),
+    };
+    let (opened, unverified) = match ops::open_lenient(&request, Lenience::AnyPassword) {
+        Ok(o) => o,
         Err(e) => {
-            let (detail, fix) = if e.kind() == std::io::ErrorKind::NotFound {
-                let fix = if by_setting {
-                    format!(
-                        "Correct the setting ({}), or create the file: copy jre/lib/security/cacerts there, then run: {}",
-                        loc.how,
-                        import_command(home, "")
+            let (detail, fix) = match &e {
+                OpenError::Read { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    let fix = if by_setting {
+                        format!(
+                            "Correct the setting ({}), or create the file: copy jre/lib/security/cacerts there, then run: {}",
+                            loc.how,
+                            import_command(home, "")
+                        )
+                    } else {
+                        "Restore jre/lib/security/cacerts from the PIMSYNC installation media or HULFT support.".to_string()
+                    };
+                    (
+                        format!(
+                            "{shown} (found through {}) does not exist: Java then trusts no server at all",
+                            loc.how
+                        ),
+                        fix,
                     )
-                } else {
-                    "Restore jre/lib/security/cacerts from the PIMSYNC installation media or HULFT support.".to_string()
-                };
-                (
-                    format!(
-                        "{shown} (found through {}) does not exist: Java then trusts no server at all",
-                        loc.how
-                    ),
-                    fix,
-                )
-            } else {
-                (
-                    format!("{shown} (found through {}) cannot be read: {e}", loc.how),
+                }
+                OpenError::Read { source, .. } => (
+                    format!("{shown} (found through {}) cannot be read: {source}", loc.how),
                     "Run the doctor as the PIMSYNC service user or an administrator.".to_string(),
-                )
+                ),
+                OpenError::Directory { .. } => (
+                    format!("{shown} is a directory"),
+                    format!("Check the truststore setting ({}).", loc.how),
+                ),
+                OpenError::TooLarge { len, .. } => (
+                    format!("{shown} is {len} bytes, far larger than any keystore"),
+                    format!("Check the truststore setting ({}).", loc.how),
+                ),
+                _ => (
+                    format!("{shown} (found through {}) is not a readable keystore: {e}", loc.how),
+                    "Restore it from a backup (a .bak file beside it) or from the JRE's cacerts, then run the doctor again.".into(),
+                ),
             };
             return (problem(detail, fix, extra), facts);
         }
     };
-    if meta.is_dir() || meta.len() > MAX_KEYSTORE_BYTES {
-        let why = if meta.is_dir() {
-            "is a directory".to_string()
-        } else {
-            format!("is {} bytes, far larger than any keystore", meta.len())
-        };
-        let fix = format!("Check the truststore setting ({}).", loc.how);
-        return (problem(format!("{shown} {why}"), fix, extra), facts);
-    }
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(e) => {
-            let c = problem(
-                format!("{shown} (found through {}) cannot be read: {e}", loc.how),
-                "Run the doctor as the PIMSYNC service user or an administrator.".into(),
-                extra,
-            );
-            return (c, facts);
-        }
-    };
-    // Java reads a truststore without a password (no integrity check), so a password other
-    // than changeit does not break PIMSYNC; it only means import needs the right one.
-    let mut password_note = None;
-    let parsed = match Keystore::parse(&bytes, None, Some(&opts.storepass)) {
-        Err(KeystoreError::WrongPassword(_)) => {
-            password_note = Some(if opts.storepass_explicit {
-                "the given store password does not match (read without an integrity check)"
-            } else {
-                "the default password changeit does not match (read without an integrity check)"
-            });
-            Keystore::parse(&bytes, None, None)
-        }
-        other => other,
-    };
-    let ks = match parsed {
-        Ok(k) => k,
-        Err(e) => {
-            let c = problem(
-                format!("{shown} (found through {}) is not a readable keystore: {e}", loc.how),
-                "Restore it from a backup (a .bak file beside it) or from the JRE's cacerts, then run the doctor again.".into(),
-                extra,
-            );
-            return (c, facts);
-        }
-    };
+    let password_note = unverified.then_some(if opened.password.explicit {
+        "the given store password does not match (read without an integrity check)"
+    } else {
+        "the default password changeit does not match (read without an integrity check)"
+    });
+    let ks = opened.keystore;
     let catalog = Catalog::builtin();
     let plan = plan::plan(&catalog, &ks, &Selection::new(opts.now));
     let summary = plan.summary();
@@ -639,7 +608,7 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
     facts.complete = summary.missing == 0 && skipped_absent.is_empty();
     let password_hint = if password_note.is_some() {
         " (with the store password: --storepass-file FILE or --storepass-env VAR)"
-    } else if opts.storepass_explicit {
+    } else if opts.password != PasswordSource::Default {
         " (with the same store password option)"
     } else {
         ""

@@ -1,0 +1,89 @@
+//! `azure-cacerts import`: add exactly the missing Azure CAs (backup, atomic write, verified).
+
+use std::fmt::Write as _;
+
+use clap::Args;
+use time::OffsetDateTime;
+
+use super::args::{Format, GlobalOpts, TargetOpts, WriteOpts};
+use super::failure::CliResult;
+use super::output;
+use super::render::{self, ReportJson, RESTART};
+use crate::ops::{self, Outcome};
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The same keystore, source and selection as `diff`.
+    #[command(flatten)]
+    pub target: TargetOpts,
+    /// Show what would be added and change nothing (the same as `diff`).
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub write: WriteOpts,
+    /// How long to wait for another run to release the lock.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub lock_timeout: u64,
+}
+
+/// The transaction; `--dry-run` is dispatched to `diff` before this.
+pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
+    let now = OffsetDateTime::now_utc();
+    let request = args.target.keystore.request()?;
+    let catalog = output::load_catalog(g, &args.target.source.spec()?)?.catalog;
+    let selection = args.target.select.selection(now);
+    let settings = args.write.settings(args.lock_timeout, false, now);
+    let outcome = ops::apply(&request, &catalog, &selection, &settings)?;
+    for w in render::skip_warnings(&outcome.plan) {
+        output::warn(w);
+    }
+    let report = ReportJson::of_outcome(&outcome, &catalog);
+    match g.format {
+        Format::Json => {
+            output::print_json(&report)?;
+            if outcome.changed() {
+                output::note(g, RESTART);
+            }
+        }
+        Format::Text => output::emit(&text(g, &outcome, &report))?,
+    }
+    Ok(0)
+}
+
+fn text(g: &GlobalOpts, outcome: &Outcome, report: &ReportJson) -> String {
+    let mut out = String::new();
+    let k = &report.keystore;
+    if outcome.added.is_empty() {
+        let _ = writeln!(
+            out,
+            "0 added: {} already holds every wanted Azure CA ({}).",
+            k.path,
+            render::summary_line(&report.summary)
+        );
+        return out;
+    }
+    if !g.quiet {
+        render::report_table(&mut out, output::use_color(g), &outcome.keystore, report);
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "Added {} CA(s) to {} ({}: {} -> {} entries).",
+        outcome.added.len(),
+        k.path,
+        k.store_type.to_uppercase(),
+        outcome.entries_before,
+        k.entries
+    );
+    let _ = writeln!(out, "Summary: {}", render::summary_line(&report.summary));
+    match &report.backup {
+        Some(b) => {
+            let _ = writeln!(out, "Backup: {b}");
+        }
+        None => {
+            let _ = writeln!(out, "Backup: none (--no-backup)");
+        }
+    }
+    let _ = writeln!(out, "{RESTART}");
+    out
+}

@@ -1,0 +1,353 @@
+//! The views every command shares: one JSON shape for a keystore, a catalog and a catalog
+//! CA, and the text table of diff/import/refresh. Rendering builds strings; `output` writes
+//! them.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use super::output;
+use crate::catalog::{self, Catalog, CatalogCa, PageStatus};
+use crate::cert::sha256_hex;
+use crate::ops::{Diff, KeystoreSummary, Outcome};
+use crate::plan::{self, CaStatus, Plan, Summary};
+
+pub const RESTART: &str = "Restart the Java process that uses this keystore (for PIMSYNC: the PIMSYNC service) so that it loads the new trust anchors.";
+
+pub fn ymd(d: time::Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// The `"keystore"` object of every JSON document.
+#[derive(Debug, Serialize)]
+pub struct KeystoreJson {
+    pub path: String,
+    #[serde(rename = "type")]
+    pub store_type: &'static str,
+    pub entries: usize,
+    pub password_protected: bool,
+    /// `list` only: whether the integrity digest or MAC was checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+}
+
+impl KeystoreJson {
+    pub fn of(k: &KeystoreSummary) -> KeystoreJson {
+        KeystoreJson {
+            path: k.path.display().to_string(),
+            store_type: k.store_type.as_str(),
+            entries: k.entries,
+            password_protected: k.password_protected,
+            verified: None,
+        }
+    }
+}
+
+/// The `"catalog"` object of diff, import and refresh.
+#[derive(Debug, Serialize)]
+pub struct CatalogJson {
+    pub source: &'static str,
+    pub page_date: Option<String>,
+    pub count: usize,
+    /// refresh only: why the live catalog could not be used and the built-in one was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
+}
+
+/// One CA of diff, import and refresh.
+#[derive(Debug, Serialize)]
+pub struct CaJson {
+    pub name: String,
+    pub role: catalog::Role,
+    pub variant: Option<String>,
+    pub sha1: String,
+    pub sha256: Option<String>,
+    pub not_after: Option<String>,
+    pub status: CaStatus,
+    pub alias: Option<String>,
+    pub present: bool,
+}
+
+/// The document of diff, import and refresh (contract).
+#[derive(Debug, Serialize)]
+pub struct ReportJson {
+    pub keystore: KeystoreJson,
+    pub catalog: CatalogJson,
+    pub cas: Vec<CaJson>,
+    pub summary: Summary,
+    pub backup: Option<String>,
+    /// refresh --prune only: what was removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<Vec<plan::Pruned>>,
+}
+
+impl ReportJson {
+    fn new(keystore: &KeystoreSummary, catalog: &Catalog, plan: &Plan) -> ReportJson {
+        ReportJson {
+            keystore: KeystoreJson::of(keystore),
+            catalog: CatalogJson {
+                source: catalog.source.as_str(),
+                page_date: catalog.page_date.clone(),
+                count: plan.cas.len(),
+                fallback: None,
+            },
+            cas: plan
+                .cas
+                .iter()
+                .map(|c| CaJson {
+                    name: c.ca.name.clone(),
+                    role: c.ca.role,
+                    variant: c.ca.variant.clone(),
+                    sha1: c.ca.sha1.clone(),
+                    sha256: c
+                        .ca
+                        .sha256
+                        .clone()
+                        .or_else(|| c.ca.der.as_deref().map(sha256_hex)),
+                    not_after: c.ca.not_after.map(ymd),
+                    status: c.status,
+                    alias: c.alias.clone(),
+                    present: c.present,
+                })
+                .collect(),
+            summary: plan.summary(),
+            backup: None,
+            pruned: None,
+        }
+    }
+
+    pub fn of_diff(d: &Diff, catalog: &Catalog) -> ReportJson {
+        ReportJson::new(&d.keystore, catalog, &d.plan)
+    }
+
+    pub fn of_outcome(o: &Outcome, catalog: &Catalog) -> ReportJson {
+        let mut r = ReportJson::new(&o.keystore, catalog, &o.plan);
+        r.backup = o
+            .written
+            .as_ref()
+            .and_then(|w| w.backup.as_deref())
+            .map(|b| b.display().to_string());
+        if o.prune_requested {
+            r.pruned = Some(o.pruned.clone());
+        }
+        r
+    }
+}
+
+// ---- text of diff, import, refresh
+
+fn status_color(s: CaStatus) -> &'static str {
+    match s {
+        CaStatus::Present | CaStatus::Equivalent => "32",
+        CaStatus::Added => "1;32",
+        CaStatus::Missing => "1;31",
+        CaStatus::Expired | CaStatus::Unavailable => "33",
+        CaStatus::Skipped => "2",
+    }
+}
+
+pub fn summary_line(s: &Summary) -> String {
+    format!(
+        "{} present, {} equivalent, {} missing, {} added, {} skipped, {} expired, {} unavailable",
+        s.present, s.equivalent, s.missing, s.added, s.skipped, s.expired, s.unavailable
+    )
+}
+
+/// The header and the CA table.
+pub fn report_table(
+    out: &mut String,
+    color: bool,
+    keystore: &KeystoreSummary,
+    report: &ReportJson,
+) {
+    let k = &report.keystore;
+    let protection = if k.password_protected {
+        ""
+    } else {
+        ", password-less"
+    };
+    let _ = writeln!(
+        out,
+        "Keystore: {} ({}, {} entries{protection})",
+        k.path,
+        k.store_type.to_uppercase(),
+        k.entries
+    );
+    if !keystore.how.is_given() {
+        let _ = writeln!(out, "          found through {}", keystore.how);
+    }
+    let c = &report.catalog;
+    let _ = writeln!(
+        out,
+        "Catalog:  {}{}, {} CAs considered",
+        c.source,
+        c.page_date
+            .as_deref()
+            .map(|d| format!(", page of {d}"))
+            .unwrap_or_default(),
+        c.count
+    );
+    let _ = writeln!(out);
+    let name_w = report
+        .cas
+        .iter()
+        .map(|c| c.name.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "{:<11}  {:<name_w$}  {:<14}  {:<10}  ALIAS",
+        "STATUS", "NAME", "VARIANT", "NOT AFTER"
+    );
+    for c in &report.cas {
+        let status = output::paint(
+            color,
+            status_color(c.status),
+            &format!("{:<11}", c.status.as_str()),
+        );
+        let alias = match (&c.alias, c.status) {
+            (Some(a), CaStatus::Equivalent) => format!("{a} (same name and key)"),
+            (Some(a), _) => a.clone(),
+            (None, _) => "-".into(),
+        };
+        let _ = writeln!(
+            out,
+            "{status}  {:<name_w$}  {:<14}  {:<10}  {alias}",
+            c.name,
+            c.variant.as_deref().unwrap_or("-"),
+            c.not_after.as_deref().unwrap_or("?"),
+        );
+    }
+}
+
+/// Warnings for CAs that are skipped but absent: chains through them fail.
+pub fn skip_warnings(plan: &Plan) -> Vec<String> {
+    plan.cas
+        .iter()
+        .filter(|c| c.status == CaStatus::Skipped && !c.present)
+        .map(|c| {
+            let default = plan::is_default_skip(&c.ca);
+            format!(
+                "{} is skipped ({}) but this keystore does not hold it: chains through it will fail. {}",
+                c.ca.name,
+                if default { "Java runtimes ship it" } else { "--skip" },
+                if default {
+                    "Add it with --no-default-skips."
+                } else {
+                    "Drop the --skip to add it."
+                }
+            )
+        })
+        .collect()
+}
+
+// ---- catalogs
+
+/// The `"catalog"` object of the catalog and fetch documents.
+#[derive(Debug, Serialize)]
+pub struct CatalogSummary {
+    pub source: &'static str,
+    pub page_date: Option<String>,
+    pub count: usize,
+    pub listed: usize,
+    pub retired: usize,
+    pub extra: usize,
+    pub available: usize,
+    pub page_url: Option<String>,
+    pub page_commit: Option<String>,
+    pub checked_on: Option<String>,
+    /// A bundle's origin (built-in or live).
+    pub origin: Option<&'static str>,
+    /// A bundle's directory, or the URL the live page was read from.
+    pub location: Option<String>,
+}
+
+impl CatalogSummary {
+    pub fn of(c: &Catalog) -> CatalogSummary {
+        CatalogSummary {
+            source: c.source.as_str(),
+            page_date: c.page_date.clone(),
+            count: c.cas.len(),
+            listed: c.count(PageStatus::Listed),
+            retired: c.count(PageStatus::Retired),
+            extra: c.count(PageStatus::Extra),
+            available: c.cas.iter().filter(|x| x.der.is_some()).count(),
+            page_url: c.page_url.clone(),
+            page_commit: c.page_commit.clone(),
+            checked_on: c.checked_on.clone(),
+            origin: c.origin.map(|o| o.as_str()),
+            location: c.location.clone(),
+        }
+    }
+}
+
+/// One CA of the catalog and fetch documents.
+#[derive(Debug, Serialize)]
+pub struct CaView {
+    pub name: String,
+    pub slug: String,
+    pub role: &'static str,
+    pub variant: Option<String>,
+    pub status: &'static str,
+    pub sha1: String,
+    pub sha256: Option<String>,
+    pub serial: Option<String>,
+    pub not_after: Option<String>,
+    pub expired: bool,
+    /// Whether a verified copy of the certificate is at hand.
+    pub available: bool,
+    pub urls: Vec<String>,
+}
+
+impl CaView {
+    pub fn of(ca: &CatalogCa, today: time::Date) -> CaView {
+        CaView {
+            name: ca.name.clone(),
+            slug: ca.slug.clone(),
+            role: ca.role.as_str(),
+            variant: ca.variant.clone(),
+            status: ca.status.as_str(),
+            sha1: ca.sha1.clone(),
+            sha256: ca.sha256.clone(),
+            serial: ca.serial.clone(),
+            not_after: ca.not_after.map(ymd),
+            expired: ca.is_expired_on(today),
+            available: ca.der.is_some(),
+            urls: ca.urls.clone(),
+        }
+    }
+}
+
+/// The header lines: which catalog, which page version.
+pub fn describe_source(c: &Catalog) -> String {
+    let mut s = format!("Azure CA catalog: {}", c.source.as_str());
+    if let Some(o) = c.origin {
+        s.push_str(&format!(" (made from the {} catalog)", o.as_str()));
+    }
+    if let Some(loc) = &c.location {
+        s.push_str(&format!(", {loc}"));
+    }
+    s.push('\n');
+    s.push_str(&format!(
+        "Page of {}",
+        c.page_date.as_deref().unwrap_or("unknown date")
+    ));
+    if let Some(d) = &c.checked_on {
+        s.push_str(&format!(", checked {d}"));
+    }
+    if let Some(commit) = &c.page_commit {
+        s.push_str(&format!(
+            ", commit {}",
+            commit.chars().take(10).collect::<String>()
+        ));
+    }
+    if let Some(u) = c
+        .page_url
+        .as_ref()
+        .filter(|u| Some(*u) != c.location.as_ref())
+    {
+        s.push_str(&format!("\n{u}"));
+    }
+    s
+}
