@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod anchors;
 pub mod catalog;
 pub mod cert;
 pub mod check;

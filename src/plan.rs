@@ -1,17 +1,15 @@
 //! Which catalog CAs a keystore lacks: the heart of `diff` and `import`.
 //!
-//! Matching follows Java's trust-anchor rules (../shared/reference/keystore-formats.md §5):
-//! the identical certificate is `present`; a trusted certificate with the same subject DN and
-//! SubjectPublicKeyInfo is `equivalent` (Java accepts it as the same anchor). Aliases are
-//! never the test.
-
-use std::collections::HashMap;
+//! Matching is Java's trust-anchor rule, shared with `check` ([`crate::anchors`]): the
+//! identical certificate is `present`; an anchor with the same subject and public key is
+//! `equivalent` (Java accepts it as the same anchor). Aliases are never the test.
 
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::anchors::{AnchorMatch, AnchorSet};
 use crate::catalog::{Catalog, CatalogCa, PageStatus, Role};
-use crate::cert::{sha256_hex, CertInfo};
+use crate::cert::Certificate;
 use crate::keystore::{EntryKind, Keystore};
 
 /// CAs every supported Java runtime already ships (contract: default skips).
@@ -145,50 +143,6 @@ impl Plan {
     }
 }
 
-/// What the keystore's trusted certificates are, indexed the two ways Java matches them.
-struct Anchors {
-    by_sha256: HashMap<String, String>,
-    by_name_and_key: HashMap<(Vec<u8>, Vec<u8>), String>,
-}
-
-impl Anchors {
-    fn of(keystore: &Keystore) -> Anchors {
-        let mut by_sha256 = HashMap::new();
-        let mut by_name_and_key = HashMap::new();
-        for e in keystore
-            .entries()
-            .iter()
-            .filter(|e| e.kind == EntryKind::TrustedCert)
-        {
-            let Some(der) = e.certs.first() else { continue };
-            // The first alias wins: it is the one keytool -list shows first for duplicates.
-            by_sha256
-                .entry(sha256_hex(der))
-                .or_insert_with(|| e.alias.clone());
-            if let Ok(info) = CertInfo::parse(der) {
-                by_name_and_key
-                    .entry((info.subject_der, info.spki_der))
-                    .or_insert_with(|| e.alias.clone());
-            }
-        }
-        Anchors {
-            by_sha256,
-            by_name_and_key,
-        }
-    }
-
-    /// (alias, exact) of the entry that anchors `der`, if any.
-    fn find(&self, der: &[u8]) -> Option<(String, bool)> {
-        if let Some(a) = self.by_sha256.get(&sha256_hex(der)) {
-            return Some((a.clone(), true));
-        }
-        let info = CertInfo::parse(der).ok()?;
-        self.by_name_and_key
-            .get(&(info.subject_der, info.spki_der))
-            .map(|a| (a.clone(), false))
-    }
-}
-
 /// The CAs a diff reports: every CA on the page and the extra ones (retired CAs are only for
 /// pruning), restricted to roots with --roots-only.
 pub fn candidates<'a>(
@@ -202,12 +156,19 @@ pub fn candidates<'a>(
         .filter(move |ca| !selection.roots_only || ca.role == Role::Root)
 }
 
-pub fn plan(catalog: &Catalog, keystore: &Keystore, selection: &Selection) -> Plan {
-    let anchors = Anchors::of(keystore);
+pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Plan {
     let today = selection.now.date();
     let cas = candidates(catalog, selection)
         .map(|ca| {
-            let held = ca.der.as_deref().and_then(|d| anchors.find(d));
+            let held = ca
+                .der
+                .as_deref()
+                .and_then(|d| Certificate::parse(d).ok())
+                .and_then(|cert| {
+                    anchors
+                        .find(&cert)
+                        .map(|(a, how)| (a.alias.clone(), how == AnchorMatch::Exact))
+                });
             let (alias, present, exact) = match held {
                 Some((a, exact)) => (Some(a), true, exact),
                 None => (None, false, false),
@@ -320,7 +281,7 @@ pub fn prunable(
         }
         let Some(der) = e.certs.first() else { continue };
         let sha1 = crate::cert::sha1_hex(der);
-        let info = CertInfo::parse(der).ok();
+        let info = Certificate::parse(der).ok();
         let name = info
             .as_ref()
             .map(|i| i.display_name().to_string())

@@ -53,7 +53,7 @@ fn build() -> Result<Catalog, CatalogError> {
 mod tests {
     use super::*;
     use crate::catalog::{PageStatus, Role};
-    use crate::cert::{ymd, CertInfo};
+    use crate::cert::{ymd, Certificate};
 
     #[test]
     fn embedded_catalog_loads_with_the_expected_shape() {
@@ -122,7 +122,7 @@ mod tests {
             let der = rustls_pki_types::pem::PemObject::from_pem_slice(bytes)
                 .map(|d: rustls_pki_types::CertificateDer<'static>| d.to_vec())
                 .unwrap();
-            let info = CertInfo::parse(&der).unwrap();
+            let info = Certificate::parse(&der).unwrap();
             assert_eq!(info.sha1, ca.sha1, "{name}");
             assert_eq!(Some(&info.sha256), ca.sha256.as_ref(), "{name}");
             let not_after = ca.not_after.map(crate::catalog::format_date);

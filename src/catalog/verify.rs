@@ -10,7 +10,7 @@ use x509_parser::extensions::ParsedExtension;
 use x509_parser::prelude::FromDer;
 
 use super::{CatalogCa, CatalogError};
-use crate::cert::{sha1_hex, sha256_hex, CertInfo};
+use crate::cert::{sha1_hex, sha256_hex, Certificate};
 
 /// Where a CA's bytes came from in this run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,7 +115,7 @@ fn describe_body(body: &[u8]) -> String {
 /// Facts read from a certificate that passed [`check_pins`].
 #[derive(Debug, Clone)]
 pub struct Checked {
-    pub info: CertInfo,
+    pub info: Certificate,
     pub serial: String,
 }
 
@@ -141,7 +141,7 @@ pub fn check_pins(ca: &CatalogCa, der: &[u8]) -> Result<Checked, CatalogError> {
             )));
         }
     }
-    let info = CertInfo::parse(der).map_err(|e| reject(e.to_string()))?;
+    let info = Certificate::parse(der).map_err(|e| reject(e.to_string()))?;
     if !info.is_ca {
         return Err(reject(
             "the certificate is not a CA (basicConstraints cA is false)".into(),

@@ -5,7 +5,6 @@
 //! configured, [`proxy`]); [`pkix`] re-enacts Java's PKIX decision on it; this module adds
 //! the remedy from the Azure catalog and the Entrust distrust warning. Nothing here prints.
 
-pub mod facts;
 pub mod pkix;
 pub mod proxy;
 pub mod tls;
@@ -15,8 +14,9 @@ use std::fmt;
 use time::OffsetDateTime;
 
 use crate::catalog::{Catalog, CatalogCa, PageStatus, Role};
+use crate::cert::Certificate;
 use crate::keystore::EntryKind;
-pub use pkix::{Anchor, How, Problem, Step, TrustStore, Verdict};
+pub use pkix::{Anchor, AnchorSet, How, Problem, Step, Verdict};
 
 /// The servers checked when none is named: Entra ID sign-in and Exchange Online.
 pub const DEFAULT_HOSTS: &[&str] = &["login.microsoftonline.com", "outlook.office365.com"];
@@ -57,7 +57,7 @@ pub struct Report {
 /// each catalog CA whether adding it would change that.
 pub fn assess(
     presented: &[Vec<u8>],
-    store: &TrustStore,
+    store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
 ) -> Report {
@@ -101,7 +101,7 @@ pub fn assess(
 /// A warning when the server certificate does not name `host`: Java's HTTPS clients then
 /// fail on the hostname check, whatever the keystore holds.
 pub fn hostname_warning(presented: &[Vec<u8>], host: &str) -> Option<String> {
-    let leaf = facts::Facts::parse(presented.first()?).ok()?;
+    let leaf = Certificate::parse(presented.first()?).ok()?;
     if leaf.names_host(host) {
         return None;
     }
@@ -122,7 +122,7 @@ pub fn hostname_warning(presented: &[Vec<u8>], host: &str) -> Option<String> {
 
 /// An Entrust root: the JDK lists five by fingerprint (EntrustTLSPolicy), all with an O of
 /// "Entrust, Inc." or "Entrust.net"; any self-issued certificate so named is treated alike.
-fn is_entrust_root(f: &facts::Facts) -> bool {
+fn is_entrust_root(f: &Certificate) -> bool {
     f.self_issued
         && f.organizations
             .iter()
@@ -133,23 +133,23 @@ fn is_entrust_root(f: &facts::Facts) -> bool {
 /// server did not send, else intermediates it did not send, else certificates it sent.
 fn fixes(
     presented: &[Vec<u8>],
-    store: &TrustStore,
+    store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
 ) -> Vec<FixCa> {
-    let sent: Vec<facts::Facts> = presented
+    let sent: Vec<Certificate> = presented
         .iter()
-        .filter_map(|d| facts::Facts::parse(d).ok())
+        .filter_map(|d| Certificate::parse(d).ok())
         .collect();
     let mut groups: [Vec<FixCa>; 3] = Default::default();
     for ca in &catalog.cas {
         let Some(der) = &ca.der else { continue };
         // Trusting the server certificate itself would "fix" anything, expired or not: that
         // is no advice to give.
-        if store.anchors.iter().any(|a| &a.facts.der == der) || presented.first() == Some(der) {
+        if store.anchors().iter().any(|a| &a.cert.der == der) || presented.first() == Some(der) {
             continue;
         }
-        let Ok(f) = facts::Facts::parse(der) else {
+        let Ok(f) = Certificate::parse(der) else {
             continue;
         };
         let was_sent = sent
@@ -158,7 +158,7 @@ fn fixes(
         let anchor = Anchor {
             alias: format!("azure-ca-{}", ca.slug),
             kind: EntryKind::TrustedCert,
-            facts: f,
+            cert: f,
         };
         if !pkix::judge(presented, store, Some(&anchor), now).trusted {
             continue;

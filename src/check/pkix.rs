@@ -16,9 +16,10 @@ use std::collections::HashMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use super::facts::{verify_signature, Facts, SigCheck};
+use crate::anchors::{self, AnchorMatch};
+pub use crate::anchors::{Anchor, AnchorSet};
 use crate::cert::{hex_upper, ymd};
-use crate::keystore::{EntryKind, Keystore};
+use crate::cert::{verify_signature, Certificate, SigCheck};
 
 /// JSSE refuses longer server chains (jdk.tls.maxCertificateChainLength).
 pub const MAX_CHAIN: usize = 10;
@@ -27,43 +28,6 @@ const MAX_BUILT_INTERMEDIATES: usize = 5;
 /// Signature checks one verdict may spend: a hostile chain of look-alike CAs must not make the
 /// path search explode.
 const BUDGET: u32 = 4000;
-
-/// A certificate Java would use as a trust anchor: every trusted-certificate entry, and the
-/// first certificate of every private-key entry (what `TrustStoreUtil.getTrustedCerts` takes).
-#[derive(Debug, Clone)]
-pub struct Anchor {
-    pub alias: String,
-    pub kind: EntryKind,
-    pub facts: Facts,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct TrustStore {
-    pub anchors: Vec<Anchor>,
-    /// Entries whose certificate does not parse: (alias, why).
-    pub ignored: Vec<(String, String)>,
-}
-
-impl TrustStore {
-    pub fn from_keystore(ks: &Keystore) -> TrustStore {
-        let mut store = TrustStore::default();
-        for e in ks.entries() {
-            if e.kind == EntryKind::SecretKey {
-                continue;
-            }
-            let Some(der) = e.certs.first() else { continue };
-            match Facts::parse(der) {
-                Ok(facts) => store.anchors.push(Anchor {
-                    alias: e.alias.clone(),
-                    kind: e.kind,
-                    facts,
-                }),
-                Err(why) => store.ignored.push((e.alias.clone(), why)),
-            }
-        }
-        store
-    }
-}
 
 /// How a certificate on the path was matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,7 +46,7 @@ pub enum How {
 
 #[derive(Debug, Clone)]
 pub struct Step {
-    pub cert: Facts,
+    pub cert: Certificate,
     pub how: How,
     /// The keystore alias of an anchor.
     pub alias: Option<String>,
@@ -110,11 +74,11 @@ pub struct Verdict {
 /// ask "would this CA fix it?") at time `now`.
 pub fn judge(
     presented: &[Vec<u8>],
-    store: &TrustStore,
+    store: &AnchorSet,
     extra: Option<&Anchor>,
     now: OffsetDateTime,
 ) -> Verdict {
-    let anchors: Vec<&Anchor> = store.anchors.iter().chain(extra).collect();
+    let anchors: Vec<&Anchor> = store.anchors().iter().chain(extra).collect();
     if presented.is_empty() {
         return refuse(
             Vec::new(),
@@ -124,7 +88,7 @@ pub fn judge(
     }
     let mut chain = Vec::with_capacity(presented.len());
     for (i, der) in presented.iter().enumerate() {
-        match Facts::parse(der) {
+        match Certificate::parse(der) {
             Ok(f) => chain.push(f),
             Err(why) => {
                 return refuse(
@@ -146,7 +110,7 @@ fn refuse(path: Vec<Step>, code: &'static str, message: String) -> Verdict {
     }
 }
 
-fn judge_parsed(chain: &[Facts], anchors: &[&Anchor], now: OffsetDateTime) -> Verdict {
+fn judge_parsed(chain: &[Certificate], anchors: &[&Anchor], now: OffsetDateTime) -> Verdict {
     // Everything below may take the leaf as chain[0].
     if chain.is_empty() {
         return refuse(
@@ -226,7 +190,7 @@ struct Success {
 }
 
 struct Ctx<'a> {
-    chain: &'a [Facts],
+    chain: &'a [Certificate],
     anchors: &'a [&'a Anchor],
     now: OffsetDateTime,
     sigs: RefCell<HashMap<(usize, Signer), SigCheck>>,
@@ -248,11 +212,15 @@ impl<'a> Ctx<'a> {
             if i == 0 {
                 // The leaf itself in the keystore (the very certificate, not a look-alike):
                 // Java returns at once, and nothing about the leaf is checked.
-                if let Some(a) = self.anchors.iter().find(|a| a.facts.der == chain[0].der) {
+                if let Some(a) = self
+                    .anchors
+                    .iter()
+                    .find(|a| anchors::matches(&a.cert, &chain[0]) == Some(AnchorMatch::Exact))
+                {
                     return Verdict {
                         trusted: true,
                         path: vec![Step {
-                            cert: a.facts.clone(),
+                            cert: a.cert.clone(),
                             how: How::AnchorExact,
                             alias: Some(a.alias.clone()),
                             position: Some(1),
@@ -268,7 +236,7 @@ impl<'a> Ctx<'a> {
         if self
             .anchors
             .iter()
-            .any(|a| a.facts.subject_key == last.issuer_key)
+            .any(|a| a.cert.subject_key == last.issuer_key)
         {
             return self.finish(self.validate((0..chain.len()).collect(), None));
         }
@@ -276,10 +244,10 @@ impl<'a> Ctx<'a> {
     }
 
     /// The same certificate, or one with its subject and key, is in the keystore.
-    fn trusted_as_is(&self, c: &Facts) -> bool {
+    fn trusted_as_is(&self, c: &Certificate) -> bool {
         self.anchors
             .iter()
-            .any(|a| a.facts.der == c.der || a.facts.same_name_and_key(c))
+            .any(|a| anchors::matches(&a.cert, c).is_some())
     }
 
     fn finish(&self, outcome: Option<Success>) -> Verdict {
@@ -315,18 +283,18 @@ impl<'a> Ctx<'a> {
             .collect();
         if let Some(a) = anchor {
             let anchor = self.anchors[a];
-            let exact = self.chain.iter().position(|c| c.der == anchor.facts.der);
+            let exact = self.chain.iter().position(|c| c.der == anchor.cert.der);
             let same = self
                 .chain
                 .iter()
-                .position(|c| anchor.facts.same_name_and_key(c));
+                .position(|c| anchor.cert.same_name_and_key(c));
             let (how, position) = match (exact, same) {
                 (Some(p), _) => (How::AnchorExact, Some(p + 1)),
                 (None, Some(p)) => (How::AnchorSameNameAndKey, Some(p + 1)),
                 (None, None) => (How::Anchor, None),
             };
             steps.push(Step {
-                cert: anchor.facts.clone(),
+                cert: anchor.cert.clone(),
                 how,
                 alias: Some(anchor.alias.clone()),
                 position,
@@ -350,9 +318,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn signer_facts(&self, s: Signer) -> &Facts {
+    fn signer_facts(&self, s: Signer) -> &Certificate {
         match s {
-            Signer::Anchor(a) => &self.anchors[a].facts,
+            Signer::Anchor(a) => &self.anchors[a].cert,
             Signer::Chain(c) => &self.chain[c],
         }
     }
@@ -361,7 +329,7 @@ impl<'a> Ctx<'a> {
         match s {
             Signer::Anchor(a) => format!(
                 "anchor {} ({})",
-                self.anchors[a].alias, self.anchors[a].facts.subject
+                self.anchors[a].alias, self.anchors[a].cert.subject
             ),
             Signer::Chain(c) => self.chain[c].subject.clone(),
         }
@@ -418,7 +386,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn no_issuer_message(&self, c: &Facts) -> String {
+    fn no_issuer_message(&self, c: &Certificate) -> String {
         format!(
             "no trusted certificate has the subject and key of the issuer of {} (issuer {}), and the chain does not carry a usable one",
             c.subject, c.issuer
@@ -428,7 +396,7 @@ impl<'a> Ctx<'a> {
     /// AdaptableX509CertSelector: may `cand` be the issuer of `child`? The validator's
     /// selector (`period` false) goes by the child's AKI; the builder's (`period` true) only
     /// requires a v1/v2 candidate to be valid over the child's validity.
-    fn selector_miss(&self, child: &Facts, cand: &Facts, period: bool) -> Option<Miss> {
+    fn selector_miss(&self, child: &Certificate, cand: &Certificate, period: bool) -> Option<Miss> {
         // The builder's selector (ForwardBuilder) has no AKI criteria, only the validator's.
         if let (Some(aki), false) = (&child.aki, period) {
             if let (Some(want), Some(have)) = (&aki.key_id, &cand.ski) {
@@ -461,10 +429,10 @@ impl<'a> Ctx<'a> {
     fn record_selector_misses(&self, path: &[usize], child: usize, period: bool) {
         let c = &self.chain[child];
         for a in self.anchors.iter() {
-            if a.facts.subject_key != c.issuer_key {
+            if a.cert.subject_key != c.issuer_key {
                 continue;
             }
-            let (code, message) = match self.selector_miss(c, &a.facts, period) {
+            let (code, message) = match self.selector_miss(c, &a.cert, period) {
                 None => continue,
                 Some(Miss::KeyId { want, have }) if c.self_issued => (
                     "aki-key-mismatch",
@@ -484,14 +452,14 @@ impl<'a> Ctx<'a> {
                     "aki-serial-mismatch",
                     format!(
                         "AKI serial does not match anchor {}: {} names its issuer's certificate by serial {want}, and {} ({}) has serial {have}",
-                        a.alias, c.subject, a.alias, a.facts.subject
+                        a.alias, c.subject, a.alias, a.cert.subject
                     ),
                 ),
                 Some(Miss::Period) => (
                     "anchor-validity",
                     format!(
                         "anchor {} is a v{} certificate that is not valid for all of {}'s validity, so Java's path builder skips it",
-                        a.alias, a.facts.version, c.subject
+                        a.alias, a.cert.version, c.subject
                     ),
                 ),
             };
@@ -505,7 +473,7 @@ impl<'a> Ctx<'a> {
         let top = *path.last()?;
         let mut candidates: Vec<usize> = (0..self.anchors.len())
             .filter(|&a| {
-                let f = &self.anchors[a].facts;
+                let f = &self.anchors[a].cert;
                 f.subject_key == self.chain[top].issuer_key
                     && self.selector_miss(&self.chain[top], f, false).is_none()
             })
@@ -524,7 +492,7 @@ impl<'a> Ctx<'a> {
         // then CA certificates, so that the verdict does not hang on that order.
         let sent = cut.map(|i| &self.chain[i]);
         candidates.sort_by_key(|&a| {
-            let f = &self.anchors[a].facts;
+            let f = &self.anchors[a].cert;
             (
                 sent.is_none_or(|s| s.der != f.der),
                 sent.is_none_or(|s| !s.same_name_and_key(f)),
@@ -543,14 +511,14 @@ impl<'a> Ctx<'a> {
     fn accept(&self, path: &[usize], a: usize) -> Option<Success> {
         self.stopped.set(true);
         let anchor = self.anchors[a];
-        if let Some(why) = anchor_not_ca(&anchor.facts) {
+        if let Some(why) = anchor_not_ca(&anchor.cert) {
             self.record(
                 RANK_PATH + 1,
                 path,
                 "anchor-not-ca",
                 format!(
                     "trust anchor {} ({}) {why}; Java accepts a non-CA anchor only as the server certificate itself",
-                    anchor.alias, anchor.facts.subject
+                    anchor.alias, anchor.cert.subject
                 ),
             );
             return None;
@@ -573,7 +541,7 @@ impl<'a> Ctx<'a> {
     /// The PKIX checkers over `path` (leaf first) with anchor `a`, top certificate first.
     /// Records the failure and returns false, or returns true.
     fn path_ok(&self, path: &[usize], a: usize) -> bool {
-        let anchor = &self.anchors[a].facts;
+        let anchor = &self.anchors[a].cert;
         if let Some(why) = &anchor.weak_key {
             self.record(
                 RANK_ANCHOR_KEY,
@@ -711,7 +679,7 @@ impl<'a> Ctx<'a> {
         true
     }
 
-    fn dates_problem(&self, c: &Facts) -> Option<(&'static str, String)> {
+    fn dates_problem(&self, c: &Certificate) -> Option<(&'static str, String)> {
         if self.now > c.not_after {
             Some((
                 "expired",
@@ -756,15 +724,12 @@ impl<'a> Ctx<'a> {
         let mut any_issuer = false;
         // Anchors first: a path is complete when an anchor issued the current certificate.
         let mut anchors: Vec<usize> = (0..self.anchors.len())
-            .filter(|&a| self.anchors[a].facts.subject_key == c.issuer_key)
+            .filter(|&a| self.anchors[a].cert.subject_key == c.issuer_key)
             .collect();
-        anchors.sort_by_key(|&a| anchor_not_ca(&self.anchors[a].facts).is_some());
+        anchors.sort_by_key(|&a| anchor_not_ca(&self.anchors[a].cert).is_some());
         for a in anchors {
             any_issuer = true;
-            if self
-                .selector_miss(c, &self.anchors[a].facts, true)
-                .is_some()
-            {
+            if self.selector_miss(c, &self.anchors[a].cert, true).is_some() {
                 continue;
             }
             if !self.spend() {
@@ -796,7 +761,7 @@ impl<'a> Ctx<'a> {
             // Already on the path (or its name and key are: going round again through a
             // re-issue reaches nothing new), or an anchor (tried above as one).
             if path.iter().any(|&i| self.chain[i].same_name_and_key(p))
-                || self.anchors.iter().any(|a| a.facts.der == p.der)
+                || self.anchors.iter().any(|a| a.cert.der == p.der)
             {
                 continue;
             }
@@ -858,13 +823,13 @@ impl<'a> Ctx<'a> {
     }
 }
 
-fn valid_at(c: &Facts, t: OffsetDateTime) -> bool {
+fn valid_at(c: &Certificate, t: OffsetDateTime) -> bool {
     c.not_before <= t && t <= c.not_after
 }
 
 /// PKIXValidator.verifyTrustAnchor: v1/v2 anchors pass; v3 needs cA and, with a KeyUsage,
 /// keyCertSign.
-pub fn anchor_not_ca(f: &Facts) -> Option<&'static str> {
+pub fn anchor_not_ca(f: &Certificate) -> Option<&'static str> {
     if f.version < 3 {
         return None;
     }
@@ -878,7 +843,7 @@ pub fn anchor_not_ca(f: &Facts) -> Option<&'static str> {
 }
 
 /// EndEntityChecker for a TLS server with an (EC)DHE or TLS 1.3 key exchange.
-fn server_usage_problem(leaf: &Facts) -> Option<&'static str> {
+fn server_usage_problem(leaf: &Certificate) -> Option<&'static str> {
     if let Some((false, _)) = leaf.key_usage {
         return Some("its KeyUsage does not allow digital signatures");
     }
@@ -905,19 +870,16 @@ mod tests {
             .remove(0)
     }
 
-    fn store_of(ders: &[Vec<u8>]) -> TrustStore {
-        TrustStore {
-            anchors: ders
-                .iter()
-                .enumerate()
-                .map(|(i, d)| Anchor {
-                    alias: format!("a{i}"),
-                    kind: EntryKind::TrustedCert,
-                    facts: Facts::parse(d).expect("anchor parses"),
-                })
-                .collect(),
-            ignored: Vec::new(),
+    fn store_of(ders: &[Vec<u8>]) -> AnchorSet {
+        let mut set = AnchorSet::default();
+        for (i, d) in ders.iter().enumerate() {
+            set.push(Anchor {
+                alias: format!("a{i}"),
+                kind: crate::keystore::EntryKind::TrustedCert,
+                cert: Certificate::parse(d).expect("anchor parses"),
+            });
         }
+        set
     }
 
     #[test]
@@ -942,7 +904,7 @@ mod tests {
             Some("empty-chain")
         );
         assert_eq!(
-            judge(&[leaf], &TrustStore::default(), None, now)
+            judge(&[leaf], &AnchorSet::default(), None, now)
                 .problem
                 .map(|p| p.code),
             Some("no-anchors")

@@ -14,10 +14,8 @@ use super::args::{Format, GlobalOpts, KeystoreOpts};
 use super::failure::{CliResult, ExitKind, Failure};
 use super::output;
 use crate::catalog::Catalog;
-use crate::cert::ymd;
-use crate::check::{
-    self, facts::Facts, proxy, tls, How, Importable, Report, Step, Target, TrustStore,
-};
+use crate::cert::{ymd, Certificate};
+use crate::check::{self, proxy, tls, AnchorSet, How, Importable, Report, Step, Target};
 use crate::ops;
 
 #[derive(Debug, Clone, Args)]
@@ -89,8 +87,8 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
     };
     let opened = ops::open(&args.keystore.request()?)?;
     let shown_path = opened.path.display().to_string();
-    let store = TrustStore::from_keystore(&opened.keystore);
-    for (alias, why) in &store.ignored {
+    let store = AnchorSet::from_keystore(&opened.keystore);
+    for (alias, why) in store.ignored() {
         output::warn(format!(
             "{shown_path}: entry {alias:?} is left out: its certificate does not parse ({why}); Java would not load this keystore at all"
         ));
@@ -103,7 +101,7 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
         output::emit(&format!(
             "Keystore {shown_path} ({}): {} certificate(s) Java would trust as anchors\n",
             opened.keystore.store_type(),
-            store.anchors.len()
+            store.len()
         ))?;
     }
     let mut results = Vec::new();
@@ -148,7 +146,7 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
                 path: shown_path,
                 store_type: opened.keystore.store_type().as_str(),
                 entries: opened.keystore.entries().len(),
-                anchors: store.anchors.len(),
+                anchors: store.len(),
             },
             summary: SummaryJson {
                 checked: results.len(),
@@ -247,7 +245,7 @@ fn read_chain_file(path: &Path) -> CliResult<Vec<Vec<u8>>> {
 fn check_host(
     target: &Target,
     proxy: Option<&proxy::Proxy>,
-    store: &TrustStore,
+    store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
     timeout: Duration,
@@ -497,7 +495,7 @@ fn text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) -> String {
     };
     let _ = writeln!(out, "  {sent}:");
     for (i, der) in c.presented.iter().enumerate() {
-        match Facts::parse(der) {
+        match Certificate::parse(der) {
             Ok(f) => {
                 let _ = writeln!(out, "    {}. {}", i + 1, f.subject);
                 let _ = writeln!(
@@ -605,7 +603,7 @@ fn result_json(c: &Checked, import_cmd: &str) -> ResultJson {
         .iter()
         .enumerate()
         .map(|(i, der)| {
-            let f = Facts::parse(der).ok();
+            let f = Certificate::parse(der).ok();
             CertJson {
                 position: i + 1,
                 subject: f.as_ref().map(|f| f.subject.clone()),

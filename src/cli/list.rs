@@ -9,7 +9,7 @@ use super::args::{Format, GlobalOpts, KeystoreOpts};
 use super::failure::CliResult;
 use super::output;
 use super::render::KeystoreJson;
-use crate::cert::{self, CertInfo};
+use crate::cert::{self, Certificate};
 use crate::keystore::{Entry, EntryKind};
 use crate::ops::{self, KeystoreSummary, Lenience};
 
@@ -43,7 +43,7 @@ struct ListJson {
 
 fn entry_json(e: &Entry) -> EntryJson {
     let first = e.certs.first();
-    let info = first.and_then(|der| CertInfo::parse(der).ok());
+    let info = first.and_then(|der| Certificate::parse(der).ok());
     EntryJson {
         alias: e.alias.clone(),
         kind: e.kind.as_str(),

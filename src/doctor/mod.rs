@@ -570,7 +570,11 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
     });
     let ks = opened.keystore;
     let catalog = Catalog::builtin();
-    let plan = plan::plan(&catalog, &ks, &Selection::new(opts.now));
+    let plan = plan::plan(
+        &catalog,
+        &crate::anchors::AnchorSet::from_keystore(&ks),
+        &Selection::new(opts.now),
+    );
     let summary = plan.summary();
     let skipped_absent: Vec<String> = plan
         .cas

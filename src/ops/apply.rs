@@ -8,6 +8,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use super::open::{self, OpenError, OpenRequest, Opened};
+use crate::anchors::AnchorSet;
 use crate::catalog::Catalog;
 use crate::cert::sha256_hex;
 use crate::keystore::{EntryKind, Keystore, KeystoreError, StoreType};
@@ -56,7 +57,11 @@ pub fn diff(
     selection: &Selection,
 ) -> Result<Diff, OpenError> {
     let opened = open::open(request)?;
-    let plan = plan::plan(catalog, &opened.keystore, selection);
+    let plan = plan::plan(
+        catalog,
+        &AnchorSet::from_keystore(&opened.keystore),
+        selection,
+    );
     Ok(Diff {
         keystore: KeystoreSummary::of(&opened),
         plan,
@@ -165,7 +170,11 @@ pub fn apply(
         })?;
     tracing::debug!("locked {}", lock_path.display());
     let opened = open::open_at(found, request)?;
-    let mut plan = plan::plan(catalog, &opened.keystore, selection);
+    let mut plan = plan::plan(
+        catalog,
+        &AnchorSet::from_keystore(&opened.keystore),
+        selection,
+    );
 
     let before = &opened.keystore;
     let mut updated = before.clone();

@@ -1,119 +1,16 @@
-//! What the PKIX emulation needs from one certificate, read once with x509-parser.
+//! The one parsed form of an X.509 certificate, read once with x509-parser and shared by the
+//! catalog, the matching of trust anchors, `list` and the PKIX emulation of `check`.
 //!
-//! Certificates here may come from a hostile server: every field is read defensively, and a
+//! Certificates may come from a hostile server: every field is read defensively, and a
 //! certificate that does not parse is reported, never unwrapped.
 
 use time::OffsetDateTime;
 use x509_parser::extensions::ParsedExtension;
-use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
+use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-use crate::cert::{hex_upper, sha256_hex};
-
-/// One attribute value of a name, as Java's canonical form compares it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum NameValue {
-    /// PrintableString and UTF8String: compared case-insensitively with whitespace folded.
-    Text(String),
-    /// Any other type: compared by its DER bytes (tag and content).
-    Raw(Vec<u8>),
-}
-
-/// A distinguished name compared the way `X500Principal.equals` does (the RFC 2253 canonical
-/// form): equal DER is equal, and so are names that differ only in case, in surrounding or
-/// repeated spaces, or in PrintableString versus UTF8String.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct NameKey(Vec<Vec<(String, NameValue)>>);
-
-impl NameKey {
-    fn of(name: &X509Name<'_>) -> NameKey {
-        use x509_parser::der_parser::asn1_rs::Tag;
-        let mut rdns = Vec::new();
-        for rdn in name.iter() {
-            let mut atvs: Vec<(String, NameValue)> = rdn
-                .iter()
-                .map(|atv| {
-                    let value = atv.attr_value();
-                    let text = match value.tag() {
-                        Tag::PrintableString | Tag::Utf8String => {
-                            std::str::from_utf8(value.data).ok().map(fold_text)
-                        }
-                        _ => None,
-                    };
-                    let v = match text {
-                        Some(t) => NameValue::Text(t),
-                        None => {
-                            let mut raw = value.tag().0.to_be_bytes().to_vec();
-                            raw.extend_from_slice(value.data);
-                            NameValue::Raw(raw)
-                        }
-                    };
-                    (atv.attr_type().to_id_string(), v)
-                })
-                .collect();
-            // A multi-valued RDN is a SET: its order carries no meaning.
-            atvs.sort();
-            rdns.push(atvs);
-        }
-        NameKey(rdns)
-    }
-}
-
-/// A name the way Java prints an X500Principal: most specific first ("CN=..., O=..., C=US"),
-/// a value with a separator in it quoted.
-pub fn display_name(name: &X509Name<'_>) -> String {
-    use x509_parser::der_parser::asn1_rs::Tag;
-    let registry = x509_parser::objects::oid_registry();
-    let rdns: Vec<String> = name
-        .iter()
-        .map(|rdn| {
-            rdn.iter()
-                .map(|atv| {
-                    let oid = atv.attr_type();
-                    let key = x509_parser::objects::oid2abbrev(oid, registry)
-                        .map(str::to_string)
-                        .unwrap_or_else(|_| oid.to_id_string());
-                    let v = atv.attr_value();
-                    let text = match v.tag() {
-                        Tag::BmpString => {
-                            let units: Vec<u16> = v
-                                .data
-                                .chunks(2)
-                                .map(|c| u16::from_be_bytes([c[0], c.get(1).copied().unwrap_or(0)]))
-                                .collect();
-                            Some(String::from_utf16_lossy(&units))
-                        }
-                        Tag::PrintableString
-                        | Tag::Utf8String
-                        | Tag::Ia5String
-                        | Tag::T61String
-                        | Tag::VisibleString
-                        | Tag::NumericString
-                        | Tag::GeneralString => Some(String::from_utf8_lossy(v.data).into_owned()),
-                        _ => None,
-                    };
-                    let value = match text {
-                        Some(t) if t.contains([',', '+', '=', '"', '\\', '<', '>', ';']) => {
-                            format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\""))
-                        }
-                        Some(t) => t,
-                        None => format!("#{}", hex_upper(v.data)),
-                    };
-                    format!("{key}={value}")
-                })
-                .collect::<Vec<_>>()
-                .join(" + ")
-        })
-        .collect();
-    rdns.into_iter().rev().collect::<Vec<_>>().join(", ")
-}
-
-fn fold_text(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
+use super::name::{display_name, NameKey};
+use super::{sha1_hex, sha256_hex, CertError};
 
 /// The Authority Key Identifier of a certificate: how it names the key and certificate of
 /// its issuer.
@@ -125,15 +22,20 @@ pub struct Aki {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Facts {
+pub struct Certificate {
     pub der: Vec<u8>,
+    /// Upper-case hex without separators, as the contract prints fingerprints.
+    pub sha1: String,
     pub sha256: String,
+    /// As Java prints an X500Principal: most specific first ("CN=..., O=..., C=US").
     pub subject: String,
     pub issuer: String,
+    /// Compared the way `X500Principal.equals` does.
     pub subject_key: NameKey,
     pub issuer_key: NameKey,
     /// The values of the subject's O attributes.
     pub organizations: Vec<String>,
+    /// DER of SubjectPublicKeyInfo: with the subject, what Java matches trust anchors on.
     pub spki: Vec<u8>,
     /// 1, 2 or 3.
     pub version: u32,
@@ -148,6 +50,8 @@ pub struct Facts {
     /// Java's `getBasicConstraints()`: None when not a CA, else the path length limit
     /// (u32::MAX when unlimited).
     pub ca_path_len: Option<u32>,
+    /// A CA by BasicConstraints, or a v1 certificate (which has none and may act as one).
+    pub is_ca: bool,
     /// (digitalSignature, keyCertSign) when a KeyUsage extension is present.
     pub key_usage: Option<(bool, bool)>,
     /// Whether an ExtendedKeyUsage extension allows TLS server authentication; None when absent.
@@ -193,11 +97,14 @@ pub fn minimal_integer(bytes: &[u8]) -> Vec<u8> {
     b.to_vec()
 }
 
-impl Facts {
-    pub fn parse(der: &[u8]) -> Result<Facts, String> {
-        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
+impl Certificate {
+    pub fn parse(der: &[u8]) -> Result<Certificate, CertError> {
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(format!("{} bytes after the certificate", rest.len()));
+            return Err(CertError(format!(
+                "{} bytes after the certificate",
+                rest.len()
+            )));
         }
         let tbs = &cert.tbs_certificate;
         let mut ski = None;
@@ -254,7 +161,7 @@ impl Facts {
                 }
                 // Java refuses to build a certificate whose known extension is garbage.
                 ParsedExtension::ParseError { error } if is_known(&oid) => {
-                    return Err(format!("extension {oid} is malformed: {error}"));
+                    return Err(CertError(format!("extension {oid} is malformed: {error}")));
                 }
                 _ => {}
             }
@@ -274,8 +181,10 @@ impl Facts {
             .map(str::to_string);
         let weak_signature = weak_signature(&sig_alg);
         let weak_key = weak_key(tbs.public_key());
-        Ok(Facts {
+        let is_ca = ca_path_len.is_some() || version == 1;
+        Ok(Certificate {
             der: der.to_vec(),
+            sha1: sha1_hex(der),
             sha256: sha256_hex(der),
             subject: display_name(&tbs.subject),
             issuer: display_name(&tbs.issuer),
@@ -292,6 +201,7 @@ impl Facts {
             ski,
             aki,
             ca_path_len,
+            is_ca,
             key_usage,
             eku_server,
             ns_ssl_server,
@@ -328,8 +238,18 @@ impl Facts {
         self.common_name.as_deref().is_some_and(matches)
     }
 
-    pub fn same_name_and_key(&self, other: &Facts) -> bool {
+    /// Java's test for the same trust anchor: an equal subject and the same key.
+    pub fn same_name_and_key(&self, other: &Certificate) -> bool {
         self.subject_key == other.subject_key && self.spki == other.spki
+    }
+
+    /// The CN, else the whole subject: what a person recognises in a table.
+    pub fn display_name(&self) -> &str {
+        self.common_name.as_deref().unwrap_or(&self.subject)
+    }
+
+    pub fn is_expired_at(&self, now: OffsetDateTime) -> bool {
+        self.not_after < now
     }
 }
 
@@ -381,7 +301,7 @@ pub enum SigCheck {
     Unsupported,
 }
 
-pub fn verify_signature(child: &Facts, signer: &Facts) -> SigCheck {
+pub fn verify_signature(child: &Certificate, signer: &Certificate) -> SigCheck {
     let Ok((_, c)) = X509Certificate::from_der(&child.der) else {
         return SigCheck::Invalid;
     };
@@ -416,13 +336,8 @@ mod tests {
         assert_eq!(bit_length(&[0x00]), 0);
     }
 
-    #[test]
-    fn text_folds_case_and_space() {
-        assert_eq!(fold_text("  Microsoft   RSA Root "), "microsoft rsa root");
-    }
-
-    fn with_names(dns: &[&str], ips: &[&str], cn: Option<&str>) -> Facts {
-        let mut f = Facts::parse(&test_cert()).expect("test certificate");
+    fn with_names(dns: &[&str], ips: &[&str], cn: Option<&str>) -> Certificate {
+        let mut f = Certificate::parse(&test_cert()).expect("test certificate");
         f.dns_names = dns.iter().map(|s| s.to_string()).collect();
         f.ip_addresses = ips.iter().map(|s| s.parse().expect("ip")).collect();
         f.common_name = cn.map(str::to_string);
@@ -459,7 +374,8 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        assert!(Facts::parse(b"").is_err());
-        assert!(Facts::parse(&[0x30, 0x03, 0x02, 0x01, 0x00]).is_err());
+        assert!(Certificate::parse(b"").is_err());
+        assert!(Certificate::parse(b"not a certificate").is_err());
+        assert!(Certificate::parse(&[0x30, 0x03, 0x02, 0x01, 0x00]).is_err());
     }
 }
