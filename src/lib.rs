@@ -21,5 +21,6 @@ pub mod locate;
 pub mod lock;
 pub mod ops;
 pub mod plan;
+pub mod proxy;
 pub mod suggest;
 pub mod write;

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use super::verify::{self, CaOrigin, CaReport};
 use super::{builtin, bundle, chain_message, live, page, Catalog, CatalogError, SourceSpec};
+use crate::proxy::ProxyRules;
 
 /// How many downloads run at once.
 const PARALLEL: usize = 4;
@@ -270,18 +271,16 @@ pub(crate) fn client(spec: &SourceSpec) -> Result<reqwest::blocking::Client, Cat
         .timeout(spec.timeout)
         .connect_timeout(spec.timeout)
         .redirect(reqwest::redirect::Policy::limited(10));
-    if let Some(p) = spec
-        .proxy
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let proxy = reqwest::Proxy::all(p).map_err(|e| CatalogError::Option {
-            option: format!("--proxy {p}"),
-            why: chain_message(&e),
-        })?;
-        b = b.proxy(proxy.no_proxy(reqwest::NoProxy::from_env()));
-    }
+    // The one proxy rule set (crate::proxy), also used by `check`, instead of reqwest's own.
+    let rules = ProxyRules::from_env(spec.proxy.as_deref()).map_err(|e| CatalogError::Option {
+        option: "proxy".into(),
+        why: e.to_string(),
+    })?;
+    b = b.no_proxy().proxy(reqwest::Proxy::custom(move |url| {
+        let host = url.host_str()?;
+        let proxy = rules.proxy_for(url.scheme(), host)?;
+        reqwest::Url::parse(&proxy.url).ok()
+    }));
     b.build().map_err(|e| CatalogError::Option {
         option: "network client".into(),
         why: chain_message(&e),

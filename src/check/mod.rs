@@ -2,11 +2,10 @@
 //! catalog CA would fix it.
 //!
 //! [`tls`] fetches the chain a server presents (through an HTTP CONNECT proxy when one is
-//! configured, [`proxy`]); [`pkix`] re-enacts Java's PKIX decision on it; this module adds
+//! configured, [`crate::proxy`]); [`pkix`] re-enacts Java's PKIX decision on it; this module adds
 //! the remedy from the Azure catalog and the Entrust distrust warning. Nothing here prints.
 
 pub mod pkix;
-pub mod proxy;
 pub mod tls;
 
 use std::fmt;

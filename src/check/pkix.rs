@@ -54,10 +54,63 @@ pub struct Step {
     pub position: Option<usize>,
 }
 
+/// Why Java would not trust a chain: stable kebab-case identifiers for scripts
+/// (`reason_code` in the JSON, docs/check.md), and what the fix advice is chosen by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemCode {
+    NoIssuer,
+    EmptyChain,
+    WeakAlgorithm,
+    PathLength,
+    NotCa,
+    NoAnchors,
+    ChainTooLong,
+    AkiKeyMismatch,
+    UnsupportedAlgorithm,
+    TooComplex,
+    ServerUsage,
+    NotYetValid,
+    KeyUsage,
+    CriticalExtension,
+    AnchorValidity,
+    AnchorNotCa,
+    AkiSerialMismatch,
+    Malformed,
+    Signature,
+    Expired,
+}
+
+impl ProblemCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemCode::NoIssuer => "no-issuer",
+            ProblemCode::EmptyChain => "empty-chain",
+            ProblemCode::WeakAlgorithm => "weak-algorithm",
+            ProblemCode::PathLength => "path-length",
+            ProblemCode::NotCa => "not-ca",
+            ProblemCode::NoAnchors => "no-anchors",
+            ProblemCode::ChainTooLong => "chain-too-long",
+            ProblemCode::AkiKeyMismatch => "aki-key-mismatch",
+            ProblemCode::UnsupportedAlgorithm => "unsupported-algorithm",
+            ProblemCode::TooComplex => "too-complex",
+            ProblemCode::ServerUsage => "server-usage",
+            ProblemCode::NotYetValid => "not-yet-valid",
+            ProblemCode::KeyUsage => "key-usage",
+            ProblemCode::CriticalExtension => "critical-extension",
+            ProblemCode::AnchorValidity => "anchor-validity",
+            ProblemCode::AnchorNotCa => "anchor-not-ca",
+            ProblemCode::AkiSerialMismatch => "aki-serial-mismatch",
+            ProblemCode::Malformed => "malformed",
+            ProblemCode::Signature => "signature",
+            ProblemCode::Expired => "expired",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// Stable kebab-case identifier for scripts.
-    pub code: &'static str,
+    pub code: ProblemCode,
     pub message: String,
 }
 
@@ -82,7 +135,7 @@ pub fn judge(
     if presented.is_empty() {
         return refuse(
             Vec::new(),
-            "empty-chain",
+            ProblemCode::EmptyChain,
             "the server presented no certificate".into(),
         );
     }
@@ -93,7 +146,7 @@ pub fn judge(
             Err(why) => {
                 return refuse(
                     Vec::new(),
-                    "malformed",
+                    ProblemCode::Malformed,
                     format!("certificate {} of the chain cannot be parsed: {why}", i + 1),
                 )
             }
@@ -102,7 +155,7 @@ pub fn judge(
     judge_parsed(&chain, &anchors, now)
 }
 
-fn refuse(path: Vec<Step>, code: &'static str, message: String) -> Verdict {
+fn refuse(path: Vec<Step>, code: ProblemCode, message: String) -> Verdict {
     Verdict {
         trusted: false,
         path,
@@ -115,7 +168,7 @@ fn judge_parsed(chain: &[Certificate], anchors: &[&Anchor], now: OffsetDateTime)
     if chain.is_empty() {
         return refuse(
             Vec::new(),
-            "empty-chain",
+            ProblemCode::EmptyChain,
             "the server presented no certificate".into(),
         );
     }
@@ -130,7 +183,7 @@ fn judge_parsed(chain: &[Certificate], anchors: &[&Anchor], now: OffsetDateTime)
     if chain.len() > MAX_CHAIN {
         return refuse(
             leaf_step(),
-            "chain-too-long",
+            ProblemCode::ChainTooLong,
             format!(
                 "the server presented {} certificates; Java refuses more than {MAX_CHAIN} (jdk.tls.maxCertificateChainLength)",
                 chain.len()
@@ -140,7 +193,7 @@ fn judge_parsed(chain: &[Certificate], anchors: &[&Anchor], now: OffsetDateTime)
     if anchors.is_empty() {
         return refuse(
             leaf_step(),
-            "no-anchors",
+            ProblemCode::NoAnchors,
             "the keystore holds no trusted certificate, so Java trusts nothing (\"the trustAnchors parameter must be non-empty\")".into(),
         );
     }
@@ -263,7 +316,7 @@ impl<'a> Ctx<'a> {
                     Some(f) => refuse(self.steps(&f.path, None), f.problem.code, f.problem.message),
                     None => refuse(
                         self.steps(&[0], None),
-                        "no-issuer",
+                        ProblemCode::NoIssuer,
                         self.no_issuer_message(&self.chain[0]),
                     ),
                 }
@@ -303,7 +356,7 @@ impl<'a> Ctx<'a> {
         steps
     }
 
-    fn record(&self, rank: u8, path: &[usize], code: &'static str, message: String) {
+    fn record(&self, rank: u8, path: &[usize], code: ProblemCode, message: String) {
         let mut best = self.best.borrow_mut();
         let better = match &*best {
             None => true,
@@ -351,11 +404,11 @@ impl<'a> Ctx<'a> {
         r
     }
 
-    fn sig_problem(&self, child: usize, signer: Signer, r: SigCheck) -> (&'static str, String) {
+    fn sig_problem(&self, child: usize, signer: Signer, r: SigCheck) -> (ProblemCode, String) {
         let c = &self.chain[child];
         match r {
             SigCheck::Unsupported => (
-                "unsupported-algorithm",
+                ProblemCode::UnsupportedAlgorithm,
                 format!(
                     "signature of {} (algorithm {}) cannot be verified with the key of {} by azure-cacerts; Java may accept it",
                     c.subject,
@@ -375,7 +428,7 @@ impl<'a> Ctx<'a> {
                     _ => String::new(),
                 };
                 (
-                    "signature",
+                    ProblemCode::Signature,
                     format!(
                         "signature of {} does not verify with the key of {}{hint}",
                         c.subject,
@@ -435,28 +488,28 @@ impl<'a> Ctx<'a> {
             let (code, message) = match self.selector_miss(c, &a.cert, period) {
                 None => continue,
                 Some(Miss::KeyId { want, have }) if c.self_issued => (
-                    "aki-key-mismatch",
+                    ProblemCode::AkiKeyMismatch,
                     format!(
                         "the chain ends with its own root {}, and anchor {} has that subject but another key (key identifier {have}, not {want}); Java validates the chain as sent and looks no further",
                         c.subject, a.alias
                     ),
                 ),
                 Some(Miss::KeyId { want, have }) => (
-                    "aki-key-mismatch",
+                    ProblemCode::AkiKeyMismatch,
                     format!(
                         "no trusted certificate has the subject and key of the issuer of {}: anchor {} has that subject but another key (key identifier {have}; the AKI of {} names {want})",
                         c.subject, a.alias, c.subject
                     ),
                 ),
                 Some(Miss::Serial { want, have }) => (
-                    "aki-serial-mismatch",
+                    ProblemCode::AkiSerialMismatch,
                     format!(
                         "AKI serial does not match anchor {}: {} names its issuer's certificate by serial {want}, and {} ({}) has serial {have}",
                         a.alias, c.subject, a.alias, a.cert.subject
                     ),
                 ),
                 Some(Miss::Period) => (
-                    "anchor-validity",
+                    ProblemCode::AnchorValidity,
                     format!(
                         "anchor {} is a v{} certificate that is not valid for all of {}'s validity, so Java's path builder skips it",
                         a.alias, a.cert.version, c.subject
@@ -483,7 +536,7 @@ impl<'a> Ctx<'a> {
             self.record(
                 RANK_DEAD_END,
                 &path,
-                "no-issuer",
+                ProblemCode::NoIssuer,
                 self.no_issuer_message(&self.chain[top]),
             );
             return None;
@@ -515,7 +568,7 @@ impl<'a> Ctx<'a> {
             self.record(
                 RANK_PATH + 1,
                 path,
-                "anchor-not-ca",
+                ProblemCode::AnchorNotCa,
                 format!(
                     "trust anchor {} ({}) {why}; Java accepts a non-CA anchor only as the server certificate itself",
                     anchor.alias, anchor.cert.subject
@@ -527,7 +580,7 @@ impl<'a> Ctx<'a> {
             self.record(
                 RANK_PATH + 1,
                 path,
-                "server-usage",
+                ProblemCode::ServerUsage,
                 format!("server certificate {}: {why}", self.chain[0].subject),
             );
             return None;
@@ -546,7 +599,7 @@ impl<'a> Ctx<'a> {
             self.record(
                 RANK_ANCHOR_KEY,
                 path,
-                "weak-algorithm",
+                ProblemCode::WeakAlgorithm,
                 format!(
                     "anchor {} is refused by Java's algorithm constraints: {why}",
                     self.anchors[a].alias
@@ -571,7 +624,7 @@ impl<'a> Ctx<'a> {
                 self.record(
                     RANK_ANCHOR_KEY,
                     path,
-                    "signature",
+                    ProblemCode::Signature,
                     format!(
                         "the chain ends with its own root {}, and anchor {} has that name but another key; Java validates the chain as sent, and that root's signature does not verify with the anchor's key",
                         c.subject, self.anchors[a].alias
@@ -597,7 +650,7 @@ impl<'a> Ctx<'a> {
                 self.record(
                     RANK_PATH,
                     path,
-                    "weak-algorithm",
+                    ProblemCode::WeakAlgorithm,
                     format!(
                         "certificate {} is refused by Java's algorithm constraints: {why}",
                         c.subject
@@ -623,7 +676,7 @@ impl<'a> Ctx<'a> {
                     self.record(
                         RANK_PATH,
                         path,
-                        "not-ca",
+                        ProblemCode::NotCa,
                         format!(
                             "certificate {} issues {} but is not a CA certificate (basicConstraints)",
                             c.subject,
@@ -637,7 +690,7 @@ impl<'a> Ctx<'a> {
                         self.record(
                             RANK_PATH,
                             path,
-                            "path-length",
+                            ProblemCode::PathLength,
                             format!(
                                 "certificate {} exceeds a pathLenConstraint above it",
                                 c.subject
@@ -652,7 +705,7 @@ impl<'a> Ctx<'a> {
                     self.record(
                         RANK_PATH,
                         path,
-                        "key-usage",
+                        ProblemCode::KeyUsage,
                         format!(
                             "certificate {} issues certificates but its KeyUsage lacks keyCertSign",
                             c.subject
@@ -665,7 +718,7 @@ impl<'a> Ctx<'a> {
                 self.record(
                     RANK_PATH,
                     path,
-                    "critical-extension",
+                    ProblemCode::CriticalExtension,
                     format!(
                         "certificate {} has critical extensions Java does not recognise: {}",
                         c.subject,
@@ -679,15 +732,15 @@ impl<'a> Ctx<'a> {
         true
     }
 
-    fn dates_problem(&self, c: &Certificate) -> Option<(&'static str, String)> {
+    fn dates_problem(&self, c: &Certificate) -> Option<(ProblemCode, String)> {
         if self.now > c.not_after {
             Some((
-                "expired",
+                ProblemCode::Expired,
                 format!("certificate {} expired on {}", c.subject, ymd(c.not_after)),
             ))
         } else if self.now < c.not_before {
             Some((
-                "not-yet-valid",
+                ProblemCode::NotYetValid,
                 format!(
                     "certificate {} is not valid before {}",
                     c.subject,
@@ -703,7 +756,7 @@ impl<'a> Ctx<'a> {
         self.record(
             RANK_PATH + 2,
             path,
-            "too-complex",
+            ProblemCode::TooComplex,
             format!("the chain offers too many candidate paths; gave up after {BUDGET} signature checks"),
         );
     }
@@ -773,7 +826,7 @@ impl<'a> Ctx<'a> {
                 self.record(
                     RANK_INTERMEDIATE,
                     path,
-                    "not-ca",
+                    ProblemCode::NotCa,
                     format!(
                         "certificate {} has the name of {}'s issuer but is not a CA certificate (basicConstraints)",
                         p.subject, c.subject
@@ -789,7 +842,7 @@ impl<'a> Ctx<'a> {
                 self.record(
                     RANK_INTERMEDIATE,
                     path,
-                    "path-length",
+                    ProblemCode::PathLength,
                     format!(
                         "a path through {} would have more than {MAX_BUILT_INTERMEDIATES} intermediates",
                         p.subject
@@ -817,7 +870,12 @@ impl<'a> Ctx<'a> {
             }
         }
         if !any_issuer {
-            self.record(RANK_DEAD_END, path, "no-issuer", self.no_issuer_message(c));
+            self.record(
+                RANK_DEAD_END,
+                path,
+                ProblemCode::NoIssuer,
+                self.no_issuer_message(c),
+            );
         }
         None
     }
@@ -901,13 +959,13 @@ mod tests {
         }
         assert_eq!(
             judge(&[], &store, None, now).problem.map(|p| p.code),
-            Some("empty-chain")
+            Some(ProblemCode::EmptyChain)
         );
         assert_eq!(
             judge(&[leaf], &AnchorSet::default(), None, now)
                 .problem
                 .map(|p| p.code),
-            Some("no-anchors")
+            Some(ProblemCode::NoAnchors)
         );
     }
 
@@ -918,7 +976,7 @@ mod tests {
         let store = store_of(&[root]);
         let chain = vec![leaf; MAX_CHAIN + 1];
         let v = judge(&chain, &store, None, OffsetDateTime::now_utc());
-        assert_eq!(v.problem.map(|p| p.code), Some("chain-too-long"));
+        assert_eq!(v.problem.map(|p| p.code), Some(ProblemCode::ChainTooLong));
     }
 
     /// Cross-signed CAs out of order, every one issued by every other: the search ends,

@@ -16,8 +16,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
 
-use super::proxy::Proxy;
 use super::Target;
+use crate::proxy::Proxy;
 
 /// Longest CONNECT response head we read from a proxy.
 const MAX_PROXY_HEAD: usize = 16 * 1024;

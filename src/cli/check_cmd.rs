@@ -15,8 +15,10 @@ use super::failure::{CliResult, ExitKind, Failure};
 use super::output;
 use crate::catalog::Catalog;
 use crate::cert::{ymd, Certificate};
-use crate::check::{self, proxy, tls, AnchorSet, How, Importable, Report, Step, Target};
+use crate::check::pkix::ProblemCode;
+use crate::check::{self, tls, AnchorSet, How, Importable, Report, Step, Target};
 use crate::ops;
+use crate::proxy::{Proxy, ProxyRules};
 
 #[derive(Debug, Clone, Args)]
 pub struct CheckArgs {
@@ -48,7 +50,7 @@ enum Source {
         certs: Vec<Vec<u8>>,
     },
     /// Each server with the proxy that tunnels to it.
-    Hosts(Vec<(Target, Option<proxy::Proxy>)>),
+    Hosts(Vec<(Target, Option<Proxy>)>),
 }
 
 /// One checked server (or chain file).
@@ -69,21 +71,13 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
             "Give --timeout SECS with SECS >= 1.",
         ));
     }
-    if let Some(p) = args.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
-        proxy::parse(p).map_err(|why| {
-            Failure::usage(
-                "bad --proxy",
-                why,
-                "Give an http:// proxy URL, e.g. --proxy http://proxy.example:3128.",
-            )
-        })?;
-    }
+    let proxies = ProxyRules::from_env(args.proxy.as_deref()).map_err(|e| Failure::from(&e))?;
     let source = match &args.chain {
         Some(path) => Source::File {
             path: path.clone(),
             certs: read_chain_file(path)?,
         },
-        None => Source::Hosts(targets(&args.hosts, args.proxy.as_deref())?),
+        None => Source::Hosts(targets(&args.hosts, &proxies)?),
     };
     let opened = ops::open(&args.keystore.request()?)?;
     let shown_path = opened.path.display().to_string();
@@ -171,16 +165,12 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
     })
 }
 
-fn targets(
-    hosts: &[String],
-    explicit_proxy: Option<&str>,
-) -> CliResult<Vec<(Target, Option<proxy::Proxy>)>> {
+fn targets(hosts: &[String], proxies: &ProxyRules) -> CliResult<Vec<(Target, Option<Proxy>)>> {
     let given: Vec<&str> = if hosts.is_empty() {
         check::DEFAULT_HOSTS.to_vec()
     } else {
         hosts.iter().map(String::as_str).collect()
     };
-    let env = |k: &str| std::env::var(k).ok();
     given
         .iter()
         .map(|h| {
@@ -191,13 +181,18 @@ fn targets(
                     "Give HOST or HOST:PORT, e.g. --host login.microsoftonline.com:443.",
                 )
             })?;
-            let proxy = proxy::choose(explicit_proxy, &target.host, &env).map_err(|why| {
-                Failure::usage(
+            // A TLS server is reached like an https:// URL.
+            let proxy = proxies.proxy_for("https", &target.host).cloned();
+            if let Some(p) = proxy.as_ref().filter(|p| p.scheme != "http") {
+                return Err(Failure::usage(
                     "bad proxy setting",
-                    why,
-                    "Fix HTTPS_PROXY / ALL_PROXY, or pass --proxy http://HOST:PORT.",
-                )
-            })?;
+                    format!(
+                        "check tunnels with CONNECT through an http:// proxy, not {}",
+                        p.shown
+                    ),
+                    "Pass --proxy http://HOST:PORT.",
+                ));
+            }
             Ok((target, proxy))
         })
         .collect()
@@ -244,7 +239,7 @@ fn read_chain_file(path: &Path) -> CliResult<Vec<Vec<u8>>> {
 
 fn check_host(
     target: &Target,
-    proxy: Option<&proxy::Proxy>,
+    proxy: Option<&Proxy>,
     store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
@@ -387,25 +382,25 @@ fn fix_text(report: &Report, import_cmd: &str, chain_file: bool) -> Option<Strin
         .map(|s| s.cert.issuer.clone())
         .unwrap_or_else(|| "the issuing CA".into());
     Some(match problem.code {
-        "no-issuer" => format!(
+        ProblemCode::NoIssuer => format!(
             "no Azure catalog CA anchors this chain: import the certificate of {issuer} (keytool -importcert), or have {sender} include the intermediate certificates"
         ),
-        "no-anchors" => format!(
+        ProblemCode::NoAnchors => format!(
             "no Azure catalog CA anchors this chain: import the certificate of {issuer} (keytool -importcert)"
         ),
-        "aki-key-mismatch" | "signature" => format!(
+        ProblemCode::AkiKeyMismatch | ProblemCode::Signature => format!(
             "the keystore's certificate named {issuer} has another key than the CA that signed this chain: import that CA's current certificate (keytool -importcert)"
         ),
-        "aki-serial-mismatch" => format!(
+        ProblemCode::AkiSerialMismatch => format!(
             "the chain asks for the exact certificate of {issuer} with the serial its AKI names, which the keystore lacks: import that certificate (keytool -importcert)"
         ),
-        "expired" | "not-yet-valid" => format!(
+        ProblemCode::Expired | ProblemCode::NotYetValid => format!(
             "{sender} must present certificates that are valid now; no keystore change helps"
         ),
-        "anchor-not-ca" => {
+        ProblemCode::AnchorNotCa => {
             "replace that keystore entry with the certificate of the CA itself".into()
         }
-        "unsupported-algorithm" => {
+        ProblemCode::UnsupportedAlgorithm => {
             "azure-cacerts cannot decide this chain; test with the Java application itself".into()
         }
         _ => format!("the certificates {sender} presents must change; no keystore change helps"),
@@ -550,7 +545,7 @@ struct ResultJson {
     trusted: bool,
     path: Vec<StepJson>,
     reason: Option<String>,
-    reason_code: Option<&'static str>,
+    reason_code: Option<ProblemCode>,
     fix_cas: Vec<FixJson>,
     fix: Option<String>,
     entrust_distrust: bool,

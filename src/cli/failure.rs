@@ -11,6 +11,7 @@ use crate::locate::KeystoreLocation;
 use crate::lock::LockError;
 use crate::ops::refresh::ConfigError;
 use crate::ops::{ApplyError, OpenError};
+use crate::proxy::ProxyError;
 use crate::write::WriteError;
 
 /// Exit codes of the contract (README.md and docs/usage.md, "Exit codes").
@@ -291,6 +292,26 @@ impl From<&ConfigError> for Failure {
 impl From<ConfigError> for Failure {
     fn from(e: ConfigError) -> Failure {
         Failure::from(&e)
+    }
+}
+
+// ---- proxies
+
+impl From<&ProxyError> for Failure {
+    fn from(e: &ProxyError) -> Failure {
+        let ProxyError::Invalid { origin, url, why } = e;
+        let fix = if origin == "--proxy" {
+            "Give an http:// proxy URL, e.g. --proxy http://proxy.example:3128."
+        } else {
+            "Correct or unset the variable, or pass --proxy http://HOST:PORT."
+        };
+        Failure::new(
+            ExitKind::Usage,
+            "bad proxy setting",
+            origin,
+            format!("{url:?} is not a proxy URL: {why}"),
+            fix,
+        )
     }
 }
 

@@ -453,7 +453,7 @@ fn failures_have_their_exit_codes() {
     expect(
         &["-k", ks, "--host", "x", "--proxy", "socks5://p:1080"],
         2,
-        "error: bad --proxy",
+        "error: bad proxy setting (--proxy)",
     );
     expect(
         &["-k", ks, "--chain", leaf, "--storepass", "wrong"],

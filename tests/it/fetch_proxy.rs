@@ -158,3 +158,52 @@ fn an_unreachable_proxy_is_a_network_error() {
         stderr(&out)
     );
 }
+
+/// The rule set of `crate::proxy`: by scheme, lower case first, ALL_PROXY last; HTTPS_PROXY
+/// is not used for http:// downloads.
+#[test]
+fn variables_follow_the_scheme_lower_case_first() {
+    let (server, proxy) = setup();
+    let dead = format!("http://127.0.0.1:{}", dead_port());
+    let out = fetch()
+        .env("http_proxy", proxy.url())
+        .env("HTTP_PROXY", &dead)
+        .env("HTTPS_PROXY", &dead)
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_through(&proxy, &server);
+
+    let (server, proxy) = setup();
+    let out = fetch()
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env("HTTPS_PROXY", &dead)
+        .env("ALL_PROXY", proxy.url())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_all_through(&proxy, &server);
+}
+
+/// A malformed proxy variable is a usage error that names the variable, for downloads and
+/// for `check` alike, and never echoes a password.
+#[test]
+fn a_bad_proxy_variable_is_named_by_every_command() {
+    for args in [
+        &["fetch", "--online"][..],
+        &["check", "-k", "x.jks", "--host", "127.0.0.1:9"][..],
+    ] {
+        let out = bin()
+            .env("HTTPS_PROXY", "socks5://user:secret@proxy.test:1080")
+            .args(args)
+            .output()
+            .unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("HTTPS_PROXY"), "{args:?}: {err}");
+        assert!(!err.contains("secret"), "{args:?}: {err}");
+    }
+}
