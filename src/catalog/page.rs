@@ -1,7 +1,7 @@
 //! Reads the "Root and Subordinate CAs list" tab of the markdown source of Microsoft's
 //! "Azure Certificate Authority details" page.
 //!
-//! The page is hand-edited and inconsistent (see ../shared/reference/azure-ca-notes.md), so
+//! The page is hand-edited and inconsistent (see docs/catalog.md), so
 //! the parser is lenient about layout and strict about data: a row counts only with a link
 //! and a 40-digit thumbprint; anything else in a table is reported, never guessed at. A page
 //! that yields no root CA is an error, never an empty catalog.

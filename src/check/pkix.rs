@@ -1,5 +1,5 @@
 //! Java's trust decision for a TLS server chain, re-enacted from the JDK's sources
-//! (../shared/reference/keystore-formats.md §5): `PKIXValidator.engineValidate` decides
+//! (docs/check.md): `PKIXValidator.engineValidate` decides
 //! between validating the chain as sent and building a path; `PKIXCertPathValidator` with
 //! `AdaptableX509CertSelector` picks anchors by subject and AKI (the path builder,
 //! `ForwardBuilder`, by subject alone); the checkers verify

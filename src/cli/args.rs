@@ -1,4 +1,4 @@
-//! Option groups shared by several commands (../shared/CONTRACT.md).
+//! Option groups shared by several commands (docs/usage.md).
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,5 +1,5 @@
 //! JKS (`sun.security.provider.JavaKeyStore`) and JCEKS (`com.sun.crypto.provider.JceKeyStore`)
-//! as Java reads and writes them (../shared/reference/keystore-formats.md, sections 1 and 2).
+//! as Java reads and writes them (docs/design.md, "Format notes").
 //!
 //! ```text
 //! u32 magic (FEEDFEED | CECECECE), u32 version (1 | 2), u32 count,
