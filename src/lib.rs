@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod doctor;
 pub mod error;
+pub mod fsio;
 pub mod keystore;
 pub mod locate;
 pub mod lock;
