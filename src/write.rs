@@ -168,7 +168,7 @@ pub enum WriteError {
 fn io_message(what: &str, path: &Path, source: &io::Error, after_rename: bool) -> String {
     if after_rename {
         format!(
-            "{} now holds the new keystore, but cannot {what} it afterwards: {source}",
+            "{} now holds the new keystore, but it could not be checked afterwards ({what}: {source})",
             path.display()
         )
     } else {
@@ -1114,7 +1114,13 @@ mod tests {
         };
         let e = replace(&p, b"old", b"new", &opts(Backup::Beside, Some(&fail))).unwrap_err();
         assert!(e.changed_target(), "{e}");
-        assert!(e.to_string().contains("now holds the new keystore"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{} now holds the new keystore, but it could not be checked afterwards (read back: injected)",
+                fs::canonicalize(&p).unwrap().display()
+            )
+        );
         assert!(!e.to_string().contains("kept"), "{e}");
         assert_eq!(fs::read(&p).unwrap(), b"new");
         // The backup of what was replaced stays.
