@@ -16,6 +16,7 @@ pub mod cert;
 pub mod check;
 pub mod cli;
 pub mod doctor;
+pub mod fsio;
 pub mod keystore;
 pub mod locate;
 pub mod lock;

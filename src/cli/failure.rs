@@ -159,9 +159,16 @@ impl From<&OpenError> for Failure {
                     "cannot read the store password file",
                     path.display().to_string(),
                     source,
-                    "Check the path and its permissions.",
+                    "Check the path and its permissions; give a regular file.",
                 )
             }
+            OpenError::Password(crate::ops::open::PasswordError::NotText { path }) => Failure::new(
+                ExitKind::Usage,
+                "cannot read the store password file",
+                path.display().to_string(),
+                e,
+                "Save it as UTF-8 (or UTF-16 with a BOM) with the password on the first line.",
+            ),
             OpenError::Read { path, source } => {
                 let fix = if source.kind() == std::io::ErrorKind::NotFound {
                     "Check the path (-k), or use --cacerts / --pimsync-home to find it."
@@ -170,7 +177,7 @@ impl From<&OpenError> for Failure {
                 };
                 keystore(path, source, fix)
             }
-            OpenError::Directory { path } => keystore(
+            OpenError::NotRegular { path, .. } => keystore(
                 path,
                 e,
                 "Name the keystore file itself, e.g. .../lib/security/cacerts.",
@@ -195,13 +202,22 @@ impl From<OpenError> for Failure {
 
 // ---- the import transaction
 
+/// What to do when the account running us may not change a file.
+const NEEDS_RIGHTS: &str =
+    "Run as root (Windows: from an elevated administrator prompt) or as the keystore's owner";
+
 impl From<&WriteError> for Failure {
     fn from(e: &WriteError) -> Failure {
+        let permission = matches!(e, WriteError::Io { source, .. }
+            if source.kind() == std::io::ErrorKind::PermissionDenied);
         let fix = match e {
-            WriteError::ReadOnly { .. } => "Make it writable (or run as its owner / an administrator) and run again; nothing was changed.",
-            WriteError::Changed { .. } => "Another program (keytool, a package update, another run) wrote it meanwhile; run again. Nothing was changed by us.",
-            WriteError::Verify { .. } => "The original keystore was kept; report this as a bug with the keystore type.",
-            WriteError::Io { .. } => "The original keystore was kept; fix the cause (disk space, permissions) and run again.",
+            WriteError::ReadOnly { .. } => format!("Make it writable, or {}; nothing was changed.", lower_first(NEEDS_RIGHTS)),
+            WriteError::Changed { .. } => "Another program (keytool, a package update, another run) wrote it meanwhile; run again. Nothing was changed by us.".into(),
+            WriteError::Io { after_rename: true, .. } => "The keystore WAS updated and its backup kept: check it with azure-cacerts list, then restart Java.".into(),
+            WriteError::Verify { after_rename: true, .. } => "The keystore was changed and may not be what we wrote: restore the backup if Java cannot load it, and report a bug.".into(),
+            WriteError::Verify { .. } => "The original keystore was kept; report this as a bug with the keystore type.".into(),
+            WriteError::Io { .. } if permission => format!("{NEEDS_RIGHTS}; nothing was changed."),
+            WriteError::Io { .. } => "The original keystore was kept; fix the cause (disk space, permissions) and run again.".into(),
         };
         Failure::new(
             ExitKind::Keystore,
@@ -210,6 +226,14 @@ impl From<&WriteError> for Failure {
             e,
             fix,
         )
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 
@@ -257,12 +281,38 @@ impl From<ApplyError> for Failure {
 }
 
 fn lock_failure(keystore: &std::path::Path, e: &LockError) -> Failure {
+    let (what, fix) = match e {
+        LockError::Busy { .. } => (
+            "keystore is locked",
+            "Wait for the other run to finish, or raise --lock-timeout.".to_string(),
+        ),
+        LockError::PermissionDenied { .. } => (
+            "cannot lock keystore",
+            format!("{NEEDS_RIGHTS}, or put the lock elsewhere with --lock-file FILE; nothing was changed."),
+        ),
+        LockError::ReadOnlyFilesystem { .. } => (
+            "cannot lock keystore",
+            "The keystore is on a read-only file system (an image layer, a read-only mount): it cannot be updated there; remount it read-write.".to_string(),
+        ),
+        LockError::Symlink { .. } => (
+            "cannot lock keystore",
+            "Something put a symbolic link at the lock path: find out who, remove it, and run again; nothing was changed.".to_string(),
+        ),
+        LockError::NotRegular { .. } => (
+            "cannot lock keystore",
+            "Remove what is at the lock path, or choose another --lock-file; nothing was changed.".to_string(),
+        ),
+        LockError::Io { .. } => (
+            "cannot lock keystore",
+            "Fix the cause (disk space, inodes: df -i) and run again; nothing was changed.".to_string(),
+        ),
+    };
     Failure::new(
         ExitKind::Keystore,
-        "keystore is locked",
+        what,
         keystore.display().to_string(),
         e,
-        "Wait for the other run to finish, or raise --lock-timeout.",
+        fix,
     )
 }
 

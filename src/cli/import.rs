@@ -34,8 +34,12 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
     let selection = args.target.select.selection(now);
     let settings = args.write.settings(args.lock_timeout, false, now);
     let outcome = ops::apply(&request, &catalog, &selection, &settings)?;
-    for w in render::skip_warnings(&outcome.plan) {
+    let (warnings, notes) = render::outcome_notices(&outcome);
+    for w in warnings {
         output::warn(w);
+    }
+    for n in notes {
+        output::note(g, n);
     }
     let report = ReportJson::of_outcome(&outcome, &catalog);
     match g.format {

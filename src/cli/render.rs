@@ -221,6 +221,25 @@ pub fn report_table(
     }
 }
 
+/// What an import must tell besides its result: warnings (shown even with -q) and notes.
+pub fn outcome_notices(o: &Outcome) -> (Vec<String>, Vec<String>) {
+    let mut warnings = skip_warnings(&o.plan);
+    let mut notes = Vec::new();
+    if let Some(w) = &o.written {
+        warnings.extend(w.warnings.iter().map(ToString::to_string));
+        notes.extend(w.stray_removed.iter().map(|p| {
+            format!(
+                "removed {}, left by an earlier run that was killed",
+                p.display()
+            )
+        }));
+    }
+    if let Some(stale) = &o.stale_lock {
+        notes.push(stale.to_string());
+    }
+    (warnings, notes)
+}
+
 /// Warnings for CAs that are skipped but absent: chains through them fail.
 pub fn skip_warnings(plan: &Plan) -> Vec<String> {
     plan.cas

@@ -547,12 +547,12 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
                     format!("{shown} (found through {}) cannot be read: {source}", loc.how),
                     "Run the doctor as the PIMSYNC service user or an administrator.".to_string(),
                 ),
-                OpenError::Directory { .. } => (
-                    format!("{shown} is a directory"),
+                OpenError::NotRegular { kind, .. } => (
+                    format!("{shown} is {kind}, not a keystore file"),
                     format!("Check the truststore setting ({}).", loc.how),
                 ),
-                OpenError::TooLarge { len, .. } => (
-                    format!("{shown} is {len} bytes, far larger than any keystore"),
+                OpenError::TooLarge { .. } => (
+                    format!("{shown}: {e}"),
                     format!("Check the truststore setting ({}).", loc.how),
                 ),
                 _ => (

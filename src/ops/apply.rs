@@ -13,9 +13,9 @@ use crate::catalog::Catalog;
 use crate::cert::sha256_hex;
 use crate::keystore::{EntryKind, Keystore, KeystoreError, StoreType};
 use crate::locate::FoundBy;
-use crate::lock::{self, LockError};
+use crate::lock::{self, LockError, StaleLock};
 use crate::plan::{self, CaStatus, Plan, Pruned, Selection};
-use crate::write::{self, Backup, ReplaceOptions, WriteError};
+use crate::write::{self, Backup, ReplaceOptions, WriteError, WriteWarning};
 
 /// What a keystore is, as every report shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +95,10 @@ pub struct Written {
     /// The real file (a symlink's target when the keystore path is a link).
     pub target: PathBuf,
     pub backup: Option<PathBuf>,
+    /// What the caller should tell although the write happened (not durable, hard links).
+    pub warnings: Vec<WriteWarning>,
+    /// Temporary files of earlier, killed runs that were removed.
+    pub stray_removed: Vec<PathBuf>,
 }
 
 /// What one keystore went through.
@@ -111,6 +115,8 @@ pub struct Outcome {
     pub prune_requested: bool,
     /// None when nothing had to change.
     pub written: Option<Written>,
+    /// The lock was left by an earlier run that ended without releasing it.
+    pub stale_lock: Option<StaleLock>,
 }
 
 impl Outcome {
@@ -162,7 +168,7 @@ pub fn apply(
         .lock_file
         .clone()
         .unwrap_or_else(|| lock::default_lock_path(&found.path));
-    let _lock =
+    let lock =
         lock::acquire(&lock_path, settings.lock_timeout).map_err(|source| ApplyError::Lock {
             keystore: found.path.clone(),
             lock: lock_path.clone(),
@@ -248,6 +254,8 @@ pub fn apply(
         written = Some(Written {
             target: replaced.target,
             backup: replaced.backup,
+            warnings: replaced.warnings,
+            stray_removed: replaced.stray_removed,
         });
     }
     Ok(Outcome {
@@ -258,6 +266,7 @@ pub fn apply(
         pruned,
         prune_requested: settings.prune,
         written,
+        stale_lock: lock.stale().cloned(),
     })
 }
 

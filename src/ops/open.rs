@@ -5,14 +5,12 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::fsio::{self, FileKind, FsioError};
 use crate::keystore::{Keystore, KeystoreError, StoreType};
 use crate::locate::{self, FoundBy, KeystoreLocation, LocateError};
 
 /// The JDK's default cacerts password, used when none is given (contract).
 pub const DEFAULT_STOREPASS: &str = "changeit";
-
-/// Keystores larger than this are not keystores (the 144-entry cacerts is 180 KB).
-pub const MAX_KEYSTORE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Where the store password comes from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,11 +36,38 @@ pub struct StorePassword {
 pub enum PasswordError {
     #[error("the environment variable {var} is not set or not valid Unicode")]
     EnvMissing { var: String },
-    #[error("cannot read the store password file {}: {source}", path.display())]
-    File {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("{source}")]
+    File { path: PathBuf, source: FsioError },
+    #[error("the store password file {} is not text (UTF-8 or UTF-16 with a BOM)", path.display())]
+    NotText { path: PathBuf },
+}
+
+/// The first line of a password file: UTF-8 (a BOM allowed), or UTF-16 with its BOM as
+/// Windows PowerShell 5.1's `>` writes it; the line ending removed.
+fn first_line(path: &Path, bytes: &[u8]) -> Result<String, PasswordError> {
+    let utf16 = |le: bool, body: &[u8]| {
+        let units: Vec<u16> = body
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        String::from_utf16(&units).ok()
+    };
+    let text = match bytes {
+        [0xFF, 0xFE, body @ ..] => utf16(true, body),
+        [0xFE, 0xFF, body @ ..] => utf16(false, body),
+        _ => std::str::from_utf8(bytes).ok().map(str::to_string),
+    }
+    .ok_or_else(|| PasswordError::NotText {
+        path: path.to_path_buf(),
+    })?;
+    let first = text.lines().next().unwrap_or("");
+    Ok(first.strip_prefix('\u{feff}').unwrap_or(first).to_string())
 }
 
 impl PasswordSource {
@@ -61,14 +86,13 @@ impl PasswordSource {
                 .map(explicit)
                 .map_err(|_| PasswordError::EnvMissing { var: var.clone() }),
             PasswordSource::File(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| PasswordError::File {
-                    path: path.clone(),
-                    source,
-                })?;
-                // The first line, without its line ending: files written by `echo` or Notepad end in one.
-                let first = text.lines().next().unwrap_or("");
-                let first = first.strip_prefix('\u{feff}').unwrap_or(first);
-                Ok(explicit(first.to_string()))
+                let bytes = fsio::read_regular_bounded(path, fsio::PASSWORD_FILE_LIMIT).map_err(
+                    |source| PasswordError::File {
+                        path: path.clone(),
+                        source,
+                    },
+                )?;
+                Ok(explicit(first_line(path, &bytes)?))
             }
         }
     }
@@ -108,10 +132,10 @@ pub enum OpenError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("it is a directory")]
-    Directory { path: PathBuf },
-    #[error("{len} bytes is far larger than any keystore")]
-    TooLarge { path: PathBuf, len: u64 },
+    #[error("it is {kind}, not a keystore file")]
+    NotRegular { path: PathBuf, kind: FileKind },
+    #[error("it is larger than {}, far larger than any keystore; it was not read", fsio::human_size(*limit))]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{source}")]
     Parse {
         path: PathBuf,
@@ -126,10 +150,12 @@ impl OpenError {
     pub fn path(&self) -> Option<&Path> {
         match self {
             OpenError::Read { path, .. }
-            | OpenError::Directory { path }
+            | OpenError::NotRegular { path, .. }
             | OpenError::TooLarge { path, .. }
             | OpenError::Parse { path, .. } => Some(path),
-            OpenError::Password(PasswordError::File { path, .. }) => Some(path),
+            OpenError::Password(
+                PasswordError::File { path, .. } | PasswordError::NotText { path },
+            ) => Some(path),
             OpenError::Locate { .. } | OpenError::Password(_) => None,
         }
     }
@@ -145,25 +171,14 @@ pub fn locate(location: &KeystoreLocation) -> Result<locate::Located, OpenError>
     Ok(found)
 }
 
-/// Reads a keystore file, refusing directories and files no keystore could be.
+/// Reads a keystore file: a regular file only (a FIFO or device would hang or never end),
+/// at most [`fsio::KEYSTORE_LIMIT`] bytes whatever its size claims.
 pub fn read_keystore_file(path: &Path) -> Result<Vec<u8>, OpenError> {
-    let read_err = |source| OpenError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let meta = std::fs::metadata(path).map_err(read_err)?;
-    if meta.is_dir() {
-        return Err(OpenError::Directory {
-            path: path.to_path_buf(),
-        });
-    }
-    if meta.len() > MAX_KEYSTORE_BYTES {
-        return Err(OpenError::TooLarge {
-            path: path.to_path_buf(),
-            len: meta.len(),
-        });
-    }
-    std::fs::read(path).map_err(read_err)
+    fsio::read_regular_bounded(path, fsio::KEYSTORE_LIMIT).map_err(|e| match e {
+        FsioError::NotRegular { path, kind } => OpenError::NotRegular { path, kind },
+        FsioError::TooLarge { path, limit } => OpenError::TooLarge { path, limit },
+        FsioError::Io { path, source } => OpenError::Read { path, source },
+    })
 }
 
 /// Locates, reads and parses with the store password, verifying integrity.
@@ -241,4 +256,33 @@ pub fn open_lenient(
         },
         unverified,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_files_of_every_windows_editor() {
+        let p = Path::new("pw.txt");
+        let utf16le = |s: &str| {
+            let mut b = vec![0xFF, 0xFE];
+            b.extend(s.encode_utf16().flat_map(u16::to_le_bytes));
+            b
+        };
+        assert_eq!(first_line(p, b"s3cret\n").unwrap(), "s3cret");
+        assert_eq!(first_line(p, b"\xEF\xBB\xBFs3cret\r\n").unwrap(), "s3cret");
+        assert_eq!(
+            first_line(p, &utf16le("s3cr\u{e9}t\r\n")).unwrap(),
+            "s3cr\u{e9}t"
+        );
+        let mut be = vec![0xFE, 0xFF];
+        be.extend("pw".encode_utf16().flat_map(u16::to_be_bytes));
+        assert_eq!(first_line(p, &be).unwrap(), "pw");
+        assert_eq!(first_line(p, b"").unwrap(), "");
+        assert!(matches!(
+            first_line(p, b"\xFF\x00\x80"),
+            Err(PasswordError::NotText { .. })
+        ));
+    }
 }

@@ -49,7 +49,7 @@ pub enum ConfigError {
     #[error("{source}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::fsio::FsioError,
     },
     #[error("{why}")]
     Invalid { path: PathBuf, why: String },
@@ -60,9 +60,16 @@ pub fn targets_from_config(
     path: &Path,
     expected: Option<StoreType>,
 ) -> Result<Vec<Target>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes =
+        crate::fsio::read_regular_bounded(path, crate::fsio::CONFIG_LIMIT).map_err(|source| {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError::Invalid {
         path: path.to_path_buf(),
-        source,
+        why: "it is not UTF-8 text".into(),
     })?;
     let config: RefreshConfig = toml::from_str(&text).map_err(|e| ConfigError::Invalid {
         path: path.to_path_buf(),

@@ -17,6 +17,8 @@ mod doctor_logs;
 mod fetch_https_proxy;
 mod fetch_online;
 mod fetch_proxy;
+#[cfg(unix)]
+mod fs_safety;
 mod import_cli;
 mod jks_codec;
 mod jks_hostile;
