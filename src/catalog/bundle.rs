@@ -3,7 +3,8 @@
 //! `--bundle DIR` reads them back and re-verifies every PEM against the thumbprints.
 //!
 //! Writing goes to a temporary directory beside DIR that is renamed into place, so a
-//! failure leaves no half-written bundle behind; an existing bundle is replaced in one step.
+//! failure leaves no half-written bundle behind. An existing bundle is updated file by file
+//! (catalog.toml last), and files in DIR that the bundle does not own are never touched.
 
 use std::fs;
 use std::io::Write;
@@ -13,8 +14,8 @@ use super::{file, format_date, verify, Catalog, CatalogError, CatalogSource};
 
 const CATALOG_FILE: &str = "catalog.toml";
 const PEM_DIR: &str = "pem";
-const MAX_CATALOG_BYTES: u64 = 16 << 20;
-const MAX_PEM_BYTES: u64 = 1 << 20;
+const MAX_CATALOG_BYTES: u64 = crate::fsio::CATALOG_LIMIT;
+const MAX_PEM_BYTES: u64 = crate::fsio::PEM_LIMIT;
 
 /// Reads and verifies a bundle. Every CA with a `pem` must have that file, and its bytes must
 /// hash to the catalog's SHA-1 and SHA-256 and parse; anything else rejects the bundle.
@@ -156,20 +157,11 @@ pub fn write(
     };
 
     if replacing {
-        let old = parent.join(format!(".{name}.old-{stamp}"));
-        if let Err(e) = fs::rename(dir, &old) {
+        if let Err(why) = replace_in_place(dir, &tmp) {
             let _ = fs::remove_dir_all(&tmp);
-            return Err(out_err(
-                dir,
-                format!("cannot move the old bundle aside: {}", io_why(&e)),
-            ));
+            return Err(out_err(dir, why));
         }
-        if let Err(e) = fs::rename(&tmp, dir) {
-            let _ = fs::rename(&old, dir);
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(out_err(dir, io_why(&e)));
-        }
-        let _ = fs::remove_dir_all(&old);
+        let _ = fs::remove_dir_all(&tmp);
     } else if let Err(e) = fs::rename(&tmp, dir) {
         let _ = fs::remove_dir_all(&tmp);
         return Err(out_err(dir, io_why(&e)));
@@ -179,6 +171,49 @@ pub fn write(
         dir: dir.to_path_buf(),
         certificates,
     })
+}
+
+/// Updates an existing bundle directory from the complete new one in `tmp`, touching only
+/// the bundle's own files: each PEM is renamed over its old copy, then catalog.toml (the
+/// commit point: a reader that comes in between finds a PEM that does not match its old
+/// catalog line and rejects the bundle, never a mix it accepts), then the PEMs the old
+/// catalog named and the new one does not are removed. Any other file in the directory
+/// stays as it was.
+fn replace_in_place(dir: &Path, tmp: &Path) -> Result<(), String> {
+    let old_pems: Vec<String> = read_limited(&dir.join(CATALOG_FILE), MAX_CATALOG_BYTES)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| file::parse(&t).ok())
+        .map(|p| p.pems.into_iter().flatten().collect())
+        .unwrap_or_default();
+    let pem_dir = dir.join(PEM_DIR);
+    if !pem_dir.is_dir() {
+        fs::create_dir(&pem_dir)
+            .map_err(|e| format!("cannot create {}: {}", pem_dir.display(), io_why(&e)))?;
+    }
+    let mut new_pems = Vec::new();
+    for entry in fs::read_dir(tmp.join(PEM_DIR)).map_err(|e| io_why(&e))? {
+        let entry = entry.map_err(|e| io_why(&e))?;
+        let name = entry.file_name();
+        fs::rename(entry.path(), pem_dir.join(&name))
+            .map_err(|e| format!("{}: {}", pem_dir.join(&name).display(), io_why(&e)))?;
+        new_pems.push(name.to_string_lossy().into_owned());
+    }
+    sync_dir(&pem_dir);
+    fs::rename(tmp.join(CATALOG_FILE), dir.join(CATALOG_FILE))
+        .map_err(|e| format!("{}: {}", dir.join(CATALOG_FILE).display(), io_why(&e)))?;
+    for gone in old_pems.iter().filter(|n| !new_pems.contains(n)) {
+        // Only a name the old catalog listed, and only a regular file: never follow a link.
+        let path = pem_dir.join(gone);
+        if super::is_valid_slug(gone.trim_end_matches(".pem"))
+            && fs::symlink_metadata(&path).is_ok_and(|m| m.is_file())
+        {
+            let _ = fs::remove_file(&path);
+        }
+    }
+    sync_dir(&pem_dir);
+    sync_dir(dir);
+    Ok(())
 }
 
 fn fill(catalog: &Catalog, tmp: &Path, fetched: &str) -> Result<usize, String> {
@@ -217,17 +252,10 @@ fn sync_dir(dir: &Path) {
     }
 }
 
+/// A file of the bundle: a regular file, not a symbolic link (a bundle is data we wrote; a
+/// link in it points at something else), bounded in size.
 fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let f = fs::File::open(path).map_err(|e| format!("{}: {}", path.display(), io_why(&e)))?;
-    let mut buf = Vec::new();
-    f.take(limit + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| io_why(&e))?;
-    if buf.len() as u64 > limit {
-        return Err(format!("larger than {limit} bytes"));
-    }
-    Ok(buf)
+    crate::fsio::read_regular_no_follow(path, limit).map_err(|e| e.to_string())
 }
 
 fn io_why(e: &std::io::Error) -> String {
@@ -350,5 +378,74 @@ mod tests {
         assert!(e.to_string().contains("not a bundle"), "{e}");
         assert!(tmp.path().join("precious.txt").exists());
         assert!(write(&c, &tmp.path().join("no/such/parent"), now()).is_err());
+    }
+
+    #[test]
+    fn rewriting_a_bundle_keeps_files_it_does_not_own() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("bundle");
+        let mut c = builtin::load().unwrap();
+        write(&c, &dir, now()).unwrap();
+        fs::write(dir.join("notes.txt"), "mine").unwrap();
+        fs::write(dir.join("pem/mine.txt"), "mine too").unwrap();
+        // The second bundle lacks one CA the first had: its PEM goes, nothing else does.
+        let gone = c.cas.iter().position(|x| x.der.is_some()).unwrap();
+        let gone_file = dir.join("pem").join(c.cas[gone].pem_file_name());
+        assert!(gone_file.exists());
+        c.cas.remove(gone);
+        write(&c, &dir, now()).unwrap();
+        assert_eq!(fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+        assert_eq!(
+            fs::read_to_string(dir.join("pem/mine.txt")).unwrap(),
+            "mine too"
+        );
+        assert!(!gone_file.exists());
+        let back = read(&dir).unwrap();
+        assert_eq!(back.cas.len(), c.cas.len());
+        // No temporary directory is left beside it.
+        let left: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, vec![std::ffi::OsString::from("bundle")]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn bundle_entries_must_be_regular_files_and_are_never_quoted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("bundle");
+        let c = builtin::load().unwrap();
+        write(&c, &dir, now()).unwrap();
+        let victim = dir.join("pem").join(
+            c.cas
+                .iter()
+                .find(|x| x.der.is_some())
+                .unwrap()
+                .pem_file_name(),
+        );
+        let secret = tmp.path().join("shadow");
+        fs::write(&secret, "root:$6$secretsalt$hash:19000:0:99999:7:::\n").unwrap();
+        fs::remove_file(&victim).unwrap();
+        std::os::unix::fs::symlink(&secret, &victim).unwrap();
+        let e = read(&dir).unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert!(!e.contains("secretsalt") && !e.contains("19000"), "{e}");
+        // A regular file with foreign content: named by what it looks like, never quoted.
+        fs::remove_file(&victim).unwrap();
+        fs::copy(&secret, &victim).unwrap();
+        let e = read(&dir).unwrap_err().to_string();
+        assert!(!e.contains("secretsalt") && !e.contains("19000"), "{e}");
+        // A FIFO in place of a PEM is refused at once, not waited on.
+        fs::remove_file(&victim).unwrap();
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&victim)
+            .status()
+            .unwrap()
+            .success());
+        let started = std::time::Instant::now();
+        let e = read(&dir).unwrap_err().to_string();
+        assert!(e.contains("FIFO"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }

@@ -200,30 +200,19 @@ fn targets(hosts: &[String], proxies: &ProxyRules) -> CliResult<Vec<(Target, Opt
 
 fn read_chain_file(path: &Path) -> CliResult<Vec<Vec<u8>>> {
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Failure::usage(
-            format!("cannot read --chain {shown}"),
-            e,
-            "Name a PEM file with the server's certificates, leaf first.",
-        )
-    })?;
-    if meta.len() > MAX_CHAIN_FILE {
-        return Err(Failure::new(
-            ExitKind::Verification,
+    // A regular file only (a FIFO would hang), bounded whatever its size claims.
+    let bytes = crate::fsio::read_regular_bounded(path, MAX_CHAIN_FILE).map_err(|e| {
+        let kind = if matches!(e, crate::fsio::FsioError::TooLarge { .. }) {
+            ExitKind::Verification
+        } else {
+            ExitKind::Usage
+        };
+        Failure::new(
+            kind,
             "cannot use the chain file",
             &shown,
-            format!(
-                "{} bytes is far larger than a certificate chain",
-                meta.len()
-            ),
-            "Name a PEM file with the server's certificates, leaf first.",
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| {
-        Failure::usage(
-            format!("cannot read --chain {shown}"),
             e,
-            "Check the path and its permissions.",
+            "Name a PEM file with the server's certificates, leaf first.",
         )
     })?;
     check::read_chain(&bytes).map_err(|why| {

@@ -428,7 +428,7 @@ fn failures_have_their_exit_codes() {
     expect(
         &["-k", ks, "--chain", missing.to_str().unwrap()],
         2,
-        "error: cannot read --chain",
+        "error: cannot use the chain file",
     );
     expect(
         &["-k", ks, "--chain", garbage.to_str().unwrap()],
