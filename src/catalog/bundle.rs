@@ -448,4 +448,18 @@ mod tests {
         assert!(e.contains("FIFO"), "{e}");
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
+
+    #[test]
+    fn an_oversized_catalog_is_refused_unread() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("bundle");
+        write(&builtin::load().unwrap(), &dir, now()).unwrap();
+        let mut text = fs::read_to_string(dir.join(CATALOG_FILE)).unwrap();
+        while (text.len() as u64) <= MAX_CATALOG_BYTES {
+            text.push_str("# padding padding padding padding padding padding padding padding\n");
+        }
+        fs::write(dir.join(CATALOG_FILE), text).unwrap();
+        let e = read(&dir).unwrap_err().to_string();
+        assert!(e.contains("larger than 2 MiB"), "{e}");
+    }
 }

@@ -9,7 +9,7 @@
 use std::io::Read;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::verify::{self, CaOrigin, CaReport};
 use super::{builtin, bundle, chain_message, live, page, Catalog, CatalogError, SourceSpec};
@@ -22,7 +22,7 @@ const BACKOFF: [Duration; 2] = [Duration::from_millis(500), Duration::from_milli
 /// Certificates are a few KiB; anything this large is not one.
 const MAX_CERT_BYTES: u64 = 1 << 20;
 /// The markdown page is ~100 KiB.
-const MAX_PAGE_BYTES: u64 = 8 << 20;
+const MAX_PAGE_BYTES: u64 = 2 << 20;
 
 /// Progress of the downloads, for a progress bar. Called from several threads.
 pub trait Progress: Sync {
@@ -97,7 +97,8 @@ fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, Catalo
     let base = builtin::load()?;
     let client = client(spec)?;
     let page_url = spec.page_url().to_string();
-    let (body, _) = get(&client, &page_url, MAX_PAGE_BYTES, None)?;
+    let budget = Budget::for_timeout(spec.timeout);
+    let (body, _) = get(&client, &page_url, MAX_PAGE_BYTES, None, &budget)?;
     let text = String::from_utf8(body).map_err(|_| CatalogError::Page {
         url: page_url.clone(),
         why: "the page is not UTF-8 text".into(),
@@ -124,16 +125,17 @@ fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, Catalo
             }
         })
         .collect();
+    let from_page: std::collections::HashSet<usize> = merged.from_page.iter().copied().collect();
     let jobs: Vec<usize> = (0..catalog.cas.len())
         .filter(|&i| {
             let c = &catalog.cas[i];
             !c.urls.is_empty()
-                && (merged.from_page.contains(&i)
+                && (from_page.contains(&i)
                     || (c.status == super::PageStatus::Extra && c.der.is_none()))
         })
         .collect();
 
-    let results = download_all(&client, &catalog, &jobs, progress);
+    let results = download_all(&client, &catalog, &jobs, progress, &budget);
 
     // A thumbprint or parse failure outranks a network failure: it may be an attack, and
     // the user should hear about it first.
@@ -185,6 +187,7 @@ fn download_all(
     catalog: &Catalog,
     jobs: &[usize],
     progress: &dyn Progress,
+    budget: &Budget,
 ) -> Vec<Result<Download, CatalogError>> {
     progress.begin(jobs.len());
     let next = AtomicUsize::new(0);
@@ -196,7 +199,7 @@ fn download_all(
                 let k = next.fetch_add(1, Ordering::SeqCst);
                 let Some(&i) = jobs.get(k) else { break };
                 let ca = &catalog.cas[i];
-                let result = download_one(client, ca);
+                let result = download_one(client, ca, budget);
                 progress.advance(&ca.display_name());
                 if let Ok(mut slots) = slots.lock() {
                     slots[k] = Some(result);
@@ -225,10 +228,17 @@ fn download_all(
 fn download_one(
     client: &reqwest::blocking::Client,
     ca: &super::CatalogCa,
+    budget: &Budget,
 ) -> Result<Download, CatalogError> {
     let mut last: Option<CatalogError> = None;
     for url in &ca.urls {
-        match get(client, url, MAX_CERT_BYTES, Some(&ca.display_name())) {
+        match get(
+            client,
+            url,
+            MAX_CERT_BYTES,
+            Some(&ca.display_name()),
+            budget,
+        ) {
             Ok((body, final_url)) => {
                 let der = verify::decode_pinned(&body, &ca.sha1).map_err(|why| {
                     CatalogError::Verification {
@@ -293,11 +303,40 @@ enum Attempt {
 }
 
 /// GET with retries; returns the body and the final URL (after redirects).
+/// When the online step must end: each request gets the `--timeout` for its whole answer
+/// (headers and body), and all of them together get [`Budget::for_timeout`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    per_request: Duration,
+    ends: Instant,
+}
+
+impl Budget {
+    /// Six request timeouts (two minutes with the default 20 s): enough for the page and
+    /// every CA on a slow link, and a bound when thousands never answer.
+    pub(crate) fn for_timeout(timeout: Duration) -> Budget {
+        let total = timeout * 6;
+        Budget {
+            per_request: timeout,
+            ends: Instant::now() + total,
+        }
+    }
+
+    fn total_secs(&self) -> u64 {
+        (self.per_request * 6).as_secs()
+    }
+
+    fn spent(&self) -> bool {
+        Instant::now() >= self.ends
+    }
+}
+
 fn get(
     client: &reqwest::blocking::Client,
     url: &str,
     limit: u64,
     ca: Option<&str>,
+    budget: &Budget,
 ) -> Result<(Vec<u8>, String), CatalogError> {
     let fail = |why: String| CatalogError::Network {
         url: url.to_string(),
@@ -306,7 +345,13 @@ fn get(
     };
     let mut attempt = 0;
     loop {
-        match get_once(client, url, limit) {
+        if budget.spent() {
+            return Err(fail(format!(
+                "the online step ran out of its {} s budget (6 x --timeout)",
+                budget.total_secs()
+            )));
+        }
+        match get_once(client, url, limit, budget) {
             Ok(ok) => return Ok(ok),
             Err(Attempt::Fail(why)) => return Err(fail(why)),
             Err(Attempt::Retry(why)) => {
@@ -314,7 +359,9 @@ fn get(
                     return Err(fail(format!("{why} (after {} attempts)", attempt + 1)));
                 };
                 tracing::debug!("{url}: {why}; retrying in {} ms", wait.as_millis());
-                std::thread::sleep(*wait);
+                std::thread::sleep(
+                    (*wait).min(budget.ends.saturating_duration_since(Instant::now())),
+                );
                 attempt += 1;
             }
         }
@@ -325,8 +372,11 @@ fn get_once(
     client: &reqwest::blocking::Client,
     url: &str,
     limit: u64,
+    budget: &Budget,
 ) -> Result<(Vec<u8>, String), Attempt> {
     tracing::debug!("GET {url}");
+    let started = Instant::now();
+    let ends = (started + budget.per_request).min(budget.ends);
     let resp = client.get(url).send().map_err(classify)?;
     let status = resp.status();
     let final_url = resp.url().to_string();
@@ -341,11 +391,32 @@ fn get_once(
             "the answer is larger than {limit} bytes"
         )));
     }
+    // Read in chunks against the deadline: a server that trickles bytes must not hold the
+    // run for longer than the timeout (each read alone is bounded by the client's timeout).
     let mut body = Vec::new();
-    // A connection that breaks mid-body is as transient as one that never opened.
-    resp.take(limit + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| Attempt::Retry(format!("reading the answer failed: {}", chain_message(&e))))?;
+    let mut reader = resp.take(limit + 1);
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if Instant::now() > ends {
+            return Err(Attempt::Retry(format!(
+                "the answer did not arrive within {} s ({} bytes so far)",
+                budget.per_request.as_secs(),
+                body.len()
+            )));
+        }
+        match reader.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            // A connection that breaks mid-body is as transient as one that never opened.
+            Err(e) => {
+                return Err(Attempt::Retry(format!(
+                    "reading the answer failed: {}",
+                    chain_message(&e)
+                )))
+            }
+        }
+    }
     if body.len() as u64 > limit {
         return Err(Attempt::Fail(format!(
             "the answer is larger than {limit} bytes"

@@ -68,8 +68,9 @@ pub fn merge(builtin: &Catalog, page: &Page, page_url: &str, today: time::Date) 
         cas.push(ca);
     }
 
+    let on_page: std::collections::HashSet<String> = cas.iter().map(|c| c.sha1.clone()).collect();
     for b in &builtin.cas {
-        if cas.iter().any(|c| c.sha1 == b.sha1) {
+        if on_page.contains(&b.sha1) {
             continue;
         }
         let mut kept = b.clone();

@@ -45,6 +45,10 @@ pub struct PageError(pub String);
 
 const TAB_PREFIX: &str = "# [";
 
+/// More CA rows than any version of the page has had (about 50) by a wide margin: a page
+/// with more is not the page, and every row would cost a download.
+pub const MAX_ROWS: usize = 500;
+
 pub fn parse(text: &str) -> Result<Page, PageError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let ms_date = front_matter_date(text);
@@ -70,6 +74,7 @@ pub fn parse(text: &str) -> Result<Page, PageError> {
         ..Page::default()
     };
     let mut section: Option<Role> = None;
+    let mut seen = std::collections::HashSet::new();
     for (n, raw) in lines[start + 1..end].iter().enumerate() {
         let line_no = start + 2 + n;
         let line = raw.trim();
@@ -103,11 +108,16 @@ pub fn parse(text: &str) -> Result<Page, PageError> {
                 .push(format!("line {line_no} ({name}): no 40-digit thumbprint"));
             continue;
         };
-        if page.rows.iter().any(|r| r.sha1 == sha1) {
+        if !seen.insert(sha1.clone()) {
             page.skipped.push(format!(
                 "line {line_no} ({name}): thumbprint {sha1} listed twice"
             ));
             continue;
+        }
+        if page.rows.len() == MAX_ROWS {
+            return Err(PageError(format!(
+                "the list tab has more than {MAX_ROWS} CA rows; Microsoft's page has about 50, so this is not that page"
+            )));
         }
         let variant = is_xsign_url(&url).then(|| "xsign".to_string());
         page.rows.push(PageRow {
@@ -122,7 +132,7 @@ pub fn parse(text: &str) -> Result<Page, PageError> {
 
     // The page prints both copies of a cross-signed CA under one name: the twin of an xsign
     // row is the one a Microsoft root issued.
-    let xsign_names: Vec<String> = page
+    let xsign_names: std::collections::HashSet<String> = page
         .rows
         .iter()
         .filter(|r| r.variant.is_some())

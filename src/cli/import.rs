@@ -42,14 +42,29 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
         output::note(g, n);
     }
     let report = ReportJson::of_outcome(&outcome, &catalog);
-    match g.format {
-        Format::Json => {
-            output::print_json(&report)?;
-            if outcome.changed() {
-                output::note(g, RESTART);
-            }
+    let printed = match g.format {
+        Format::Json => output::print_json(&report),
+        Format::Text => output::emit(&text(g, &outcome, &report)),
+    };
+    // The keystore is already written: a report that cannot be printed must not read as if
+    // nothing happened.
+    printed.map_err(|mut f| {
+        if outcome.changed() {
+            f.fix = format!(
+                "The keystore {} WAS updated ({} added{}); only this report is lost. {RESTART}",
+                report.keystore.path,
+                outcome.added.len(),
+                report
+                    .backup
+                    .as_deref()
+                    .map(|b| format!(", backup {b}"))
+                    .unwrap_or_default()
+            );
         }
-        Format::Text => output::emit(&text(g, &outcome, &report))?,
+        f
+    })?;
+    if g.format == Format::Json && outcome.changed() {
+        output::note(g, RESTART);
     }
     Ok(0)
 }

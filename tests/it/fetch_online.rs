@@ -443,3 +443,82 @@ fn catalog_online_shows_the_live_page() {
         format!("{}/page.md", server.base())
     );
 }
+
+/// `--timeout` bounds a whole answer, not each read: a page trickled at 2 bytes a second
+/// (40 bytes, 20 s) fails after about three attempts of 2 s, not after a minute.
+#[test]
+fn a_trickling_server_is_bounded_by_the_timeout() {
+    let server = Server::start();
+    server.route("/page.md", Reply::Trickle(vec![b'x'; 40]));
+    let started = Instant::now();
+    let out = bin()
+        .args([
+            "fetch",
+            "--catalog-url",
+            &format!("{}/page.md", server.base()),
+            "--timeout",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(err.contains("did not arrive within 2 s"), "{err}");
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+}
+
+/// One budget for the whole online step (6 x --timeout): 43 downloads that never answer end
+/// after about 6 s, not after 43 / 4 x (3 attempts + back-off).
+#[test]
+fn the_online_step_has_one_deadline() {
+    let server = Server::start();
+    let text = support::served_page(&server.base());
+    for row in azure_cacerts::catalog::page::parse(&text).unwrap().rows {
+        server.route(&path_of(&row.url), Reply::Stall);
+    }
+    server.route("/page.md", Reply::Body(text.into_bytes()));
+    let started = Instant::now();
+    let out = bin()
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .args([
+            "fetch",
+            "--catalog-url",
+            &format!("{}/page.md", server.base()),
+            "--timeout",
+            "1",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(took < Duration::from_secs(12), "took {took:?}: {err}");
+    assert!(err.contains("budget") || err.contains("timed out"), "{err}");
+}
+
+/// A "page" with 10,000 rows is refused at once (it is not Microsoft's page, and every row
+/// would be a download).
+#[test]
+fn a_huge_page_is_refused_quickly() {
+    let server = Server::start();
+    let base = support::served_page(&server.base());
+    let mut rows = String::new();
+    for i in 0..10_000u32 {
+        rows.push_str(&format!(
+            "| [Fake CA {i}]({}/fake{i}.crt) | 0A:0B<br>{:040X} |\n",
+            server.base(),
+            i
+        ));
+    }
+    let text = base.replacen("|---- |---- |\n", &format!("|---- |---- |\n{rows}"), 1);
+    server.route("/page.md", Reply::Body(text.into_bytes()));
+    let started = Instant::now();
+    let out = fetch(&format!("{}/page.md", server.base()), &[]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(err.contains("more than 500 CA rows"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(server.hits().len(), 1, "nothing but the page was requested");
+}

@@ -20,6 +20,7 @@ mod fetch_proxy;
 #[cfg(unix)]
 mod fs_safety;
 mod import_cli;
+mod io_failures;
 mod jks_codec;
 mod jks_hostile;
 mod jks_keytool;

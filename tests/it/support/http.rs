@@ -19,6 +19,8 @@ pub enum Reply {
     Redirect(String),
     /// Accept, read the request, and never answer.
     Stall,
+    /// 200 with this body, sent two bytes a second (a server that trickles).
+    Trickle(Vec<u8>),
 }
 
 /// The request head: method, target (as sent), headers.
@@ -98,6 +100,21 @@ fn serve(mut stream: TcpStream, routes: &Mutex<HashMap<String, Reply>>, hits: &M
         Some(Reply::Stall) => {
             thread::sleep(Duration::from_secs(60));
             Ok(())
+        }
+        Some(Reply::Trickle(b)) => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                b.len()
+            );
+            let mut r = stream.write_all(head.as_bytes());
+            for pair in b.chunks(2) {
+                if r.is_err() {
+                    break;
+                }
+                thread::sleep(Duration::from_secs(1));
+                r = stream.write_all(pair).and_then(|()| stream.flush());
+            }
+            r
         }
         None => respond(&mut stream, 404, "text/plain", b"not found"),
     };
