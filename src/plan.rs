@@ -182,7 +182,7 @@ pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Pl
                 CaStatus::Present
             } else if present {
                 CaStatus::Equivalent
-            } else if ca.der.is_none() {
+            } else if ca.der.is_none() || (ca.needs_keystore_issuer && !vouched_by(anchors, ca)) {
                 CaStatus::Unavailable
             } else {
                 CaStatus::Missing
@@ -196,6 +196,18 @@ pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Pl
         })
         .collect();
     Plan { cas }
+}
+
+/// Whether an anchor of the keystore issued `ca` (its subject is the CA's issuer and its key
+/// verifies the CA's signature): what a CA that only the live page names needs to be wanted.
+fn vouched_by(anchors: &AnchorSet, ca: &CatalogCa) -> bool {
+    let Some(cert) = ca.der.as_deref().and_then(|d| Certificate::parse(d).ok()) else {
+        return false;
+    };
+    anchors.anchors().iter().any(|a| {
+        a.cert.subject_key == cert.issuer_key
+            && crate::cert::verify_signature(&cert, &a.cert) == crate::cert::SigCheck::Valid
+    })
 }
 
 /// Lower-case alias `<prefix><slug>`, with `-2`, `-3`... when another entry has the name.
@@ -227,6 +239,7 @@ mod tests {
             urls: vec![],
             slug: "x".into(),
             der: None,
+            needs_keystore_issuer: false,
         }
     }
 

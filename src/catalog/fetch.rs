@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::verify::{self, CaOrigin, CaReport};
+use super::verify::{self, CaOrigin, CaReport, ChainCheck};
 use super::{builtin, bundle, chain_message, live, page, Catalog, CatalogError, SourceSpec};
 use crate::proxy::ProxyRules;
 
@@ -61,18 +61,26 @@ fn origins_of(catalog: &Catalog, with_der: CaOrigin) -> Vec<CaOrigin> {
 
 /// [`super::load`] with progress and the report `fetch` prints.
 pub fn load_with(spec: &SourceSpec, progress: &dyn Progress) -> Result<Obtained, CatalogError> {
-    let (catalog, origins, warnings) = if let Some(dir) = &spec.bundle {
+    let (mut catalog, mut origins, mut warnings, new_on_page) = if let Some(dir) = &spec.bundle {
         let catalog = bundle::read(dir)?;
         let origins = origins_of(&catalog, CaOrigin::Bundle);
-        (catalog, origins, Vec::new())
+        (catalog, origins, Vec::new(), Vec::new())
     } else if spec.is_online() {
         online(spec, progress)?
     } else {
         let catalog = builtin::load()?;
         let origins = origins_of(&catalog, CaOrigin::BuiltIn);
-        (catalog, origins, Vec::new())
+        (catalog, origins, Vec::new(), Vec::new())
     };
-    let chains = verify::check_chains(&catalog.cas)?;
+    let mut chains = verify::check_chains(&catalog.cas)?;
+    vet_new_cas(
+        &mut catalog,
+        &mut origins,
+        &mut chains,
+        &new_on_page,
+        spec,
+        &mut warnings,
+    );
     let reports = catalog
         .cas
         .iter()
@@ -91,12 +99,139 @@ pub fn load_with(spec: &SourceSpec, progress: &dyn Progress) -> Result<Obtained,
     })
 }
 
-type Resolved = (Catalog, Vec<CaOrigin>, Vec<String>);
+/// Catalog, where each CA's bytes came from, warnings, and the CAs only the live page names.
+type Resolved = (Catalog, Vec<CaOrigin>, Vec<String>, Vec<usize>);
+
+/// A web page alone must not grow a trust store. A CA that only the live page names (the
+/// built-in catalog lacks it) is taken when
+/// - the user vouched for it (`--expect-sha256`), or
+/// - it is a subordinate whose signature verifies with a CA pinned in the built-in catalog
+///   (or with one taken by this rule), or
+/// - it is a root and `--accept-new-roots` was given.
+///
+/// A subordinate whose issuer is in no catalog is kept for `plan`, which wants it only when
+/// the keystore's own anchors verify it. Anything else loses its bytes (status
+/// `unavailable`) with a warning saying how to take it.
+fn vet_new_cas(
+    catalog: &mut Catalog,
+    origins: &mut [CaOrigin],
+    chains: &mut [ChainCheck],
+    new_on_page: &[usize],
+    spec: &SourceSpec,
+    warnings: &mut Vec<String>,
+) {
+    let mut pending: Vec<usize> = new_on_page
+        .iter()
+        .copied()
+        .filter(|&i| catalog.cas[i].der.is_some())
+        .collect();
+    let vouched = |ca: &super::CatalogCa| {
+        ca.sha256
+            .as_ref()
+            .is_some_and(|h| spec.expect_sha256.iter().any(|e| e == h))
+    };
+    let mut taken: std::collections::HashSet<String> = catalog
+        .cas
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !new_on_page.contains(i))
+        .map(|(_, c)| c.slug.clone())
+        .collect();
+    // Take what chains to a taken CA until nothing changes (a new subordinate may be signed
+    // by a new subordinate that a pinned root signed).
+    loop {
+        let before = pending.len();
+        pending.retain(|&i| {
+            let ca = &catalog.cas[i];
+            let ok = vouched(ca)
+                || match &chains[i] {
+                    ChainCheck::SignedBy { slug, .. } => taken.contains(slug),
+                    ChainCheck::SelfSigned => spec.accept_new_roots,
+                    _ => false,
+                };
+            if ok {
+                taken.insert(ca.slug.clone());
+            }
+            !ok
+        });
+        if pending.len() == before {
+            break;
+        }
+    }
+    for i in pending {
+        let ca = &mut catalog.cas[i];
+        let name = ca.display_name();
+        match &chains[i] {
+            ChainCheck::IssuerNotInSet { issuer } => {
+                ca.needs_keystore_issuer = true;
+                warnings.push(format!(
+                    "the live page lists {name} ({}), which the built-in catalog lacks and whose issuer {issuer} is in no catalog: it is wanted only if the keystore already trusts that issuer",
+                    ca.sha1
+                ));
+            }
+            ChainCheck::SelfSigned => {
+                warnings.push(format!(
+                    "the live page lists a new root CA, {name} (SHA-256 {}): a web page alone never adds a trust anchor, so it is left out; check it and pass --accept-new-roots or --expect-sha256 {}",
+                    ca.sha256.as_deref().unwrap_or("?"),
+                    ca.sha256.as_deref().unwrap_or("SHA256")
+                ));
+                ca.der = None;
+                origins[i] = CaOrigin::Unavailable;
+                chains[i] = ChainCheck::NotChecked;
+            }
+            _ => {
+                warnings.push(format!(
+                    "the live page lists {name} ({}), which the built-in catalog lacks and which chains to no CA it pins: left out; pass --expect-sha256 {} to take it",
+                    ca.sha1,
+                    ca.sha256.as_deref().unwrap_or("SHA256")
+                ));
+                ca.der = None;
+                origins[i] = CaOrigin::Unavailable;
+                chains[i] = ChainCheck::NotChecked;
+            }
+        }
+    }
+}
+
+/// Plain http is refused for the page (its thumbprints are the pins), except on loopback
+/// (tests). Certificate links are upgraded to https: every host the page links (Microsoft,
+/// DigiCert) serves them there, and the thumbprint check then guards a TLS-protected copy.
+pub(crate) fn secure_url(url: &str) -> Result<String, String> {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Ok(url.to_string());
+    };
+    if parsed.scheme() != "http" || is_loopback(&parsed) {
+        return Ok(url.to_string());
+    }
+    let mut https = parsed.clone();
+    https
+        .set_scheme("https")
+        .map_err(|()| format!("{url} cannot be fetched over https"))?;
+    if https.port() == Some(80) {
+        let _ = https.set_port(None);
+    }
+    Ok(https.to_string())
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|a| a.is_loopback())
+}
 
 fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, CatalogError> {
     let base = builtin::load()?;
     let client = client(spec)?;
     let page_url = spec.page_url().to_string();
+    if reqwest::Url::parse(&page_url).is_ok_and(|u| u.scheme() == "http" && !is_loopback(&u)) {
+        return Err(CatalogError::Option {
+            option: format!("--catalog-url {page_url}"),
+            why: "the page is read over plain http; its thumbprints are what every download is checked against, so it must come over https".into(),
+        });
+    }
     let budget = Budget::for_timeout(spec.timeout);
     let (body, _) = get(&client, &page_url, MAX_PAGE_BYTES, None, &budget)?;
     let text = String::from_utf8(body).map_err(|_| CatalogError::Page {
@@ -172,7 +307,7 @@ fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, Catalo
         ca.der = Some(d.der);
         origins[i] = CaOrigin::Downloaded { url: d.url };
     }
-    Ok((catalog, origins, warnings))
+    Ok((catalog, origins, warnings, merged.new_on_page))
 }
 
 struct Download {
@@ -232,6 +367,11 @@ fn download_one(
 ) -> Result<Download, CatalogError> {
     let mut last: Option<CatalogError> = None;
     for url in &ca.urls {
+        let url = &secure_url(url).map_err(|why| CatalogError::Network {
+            url: url.clone(),
+            ca: Some(ca.display_name()),
+            why,
+        })?;
         match get(
             client,
             url,
@@ -456,6 +596,26 @@ fn classify(e: reqwest::Error) -> Attempt {
 mod tests {
     use super::*;
     use crate::catalog::ChainCheck;
+
+    #[test]
+    fn certificate_links_are_upgraded_to_https_except_on_loopback() {
+        assert_eq!(
+            secure_url("http://cacerts.digicert.com/DigiCertGlobalRootG2.crt").unwrap(),
+            "https://cacerts.digicert.com/DigiCertGlobalRootG2.crt"
+        );
+        assert_eq!(
+            secure_url("http://www.microsoft.com:80/pkiops/certs/x.crt").unwrap(),
+            "https://www.microsoft.com/pkiops/certs/x.crt"
+        );
+        for kept in [
+            "https://www.microsoft.com/x.crt",
+            "http://127.0.0.1:8080/x.crt",
+            "http://localhost/x.crt",
+            "http://[::1]:9/x.crt",
+        ] {
+            assert_eq!(secure_url(kept).unwrap(), kept);
+        }
+    }
 
     #[test]
     fn a_zero_timeout_or_bad_proxy_is_an_option_error() {

@@ -158,6 +158,7 @@ pub(crate) fn parse(text: &str) -> Result<Parsed, String> {
             urls: r.urls.clone(),
             slug: r.slug.clone(),
             der: None,
+            needs_keystore_issuer: false,
         });
         pems.push(r.pem.clone());
     }

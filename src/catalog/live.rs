@@ -3,8 +3,9 @@
 //! The page is authoritative for membership (what is listed now) and the built-in catalog
 //! for everything the page does not say (slug, SHA-256, notAfter, retired and extra CAs):
 //! - a row whose SHA-1 the built-in catalog knows takes its metadata;
-//! - a row it does not know is accepted on the page's thumbprint (new slug, SHA-256 unknown
-//!   until downloaded);
+//! - a row it does not know gets a new slug and is downloaded against the page's thumbprint;
+//!   whether it is taken is decided after the download (`fetch::vet_new_cas`): a page alone
+//!   never adds a root;
 //! - a built-in listed CA the page no longer has becomes retired (so `refresh --prune` can
 //!   remove it); built-in retired and extra CAs are kept.
 
@@ -17,6 +18,8 @@ pub struct Merged {
     pub warnings: Vec<String>,
     /// Indexes into `catalog.cas` of the CAs the page lists (what `--online` downloads).
     pub from_page: Vec<usize>,
+    /// Indexes of the CAs only the page vouches for (the built-in catalog lacks them).
+    pub new_on_page: Vec<usize>,
 }
 
 pub fn merge(builtin: &Catalog, page: &Page, page_url: &str, today: time::Date) -> Merged {
@@ -27,6 +30,7 @@ pub fn merge(builtin: &Catalog, page: &Page, page_url: &str, today: time::Date) 
         .collect();
     let mut cas: Vec<CatalogCa> = Vec::with_capacity(page.rows.len() + builtin.cas.len());
     let mut from_page = Vec::with_capacity(page.rows.len());
+    let mut new_on_page = Vec::new();
 
     for row in &page.rows {
         let url = resolve(page_url, &row.url);
@@ -44,11 +48,7 @@ pub fn merge(builtin: &Catalog, page: &Page, page_url: &str, today: time::Date) 
                 ..known.clone()
             },
             None => {
-                warnings.push(format!(
-                    "the live page lists a CA the built-in catalog lacks: {} ({}); accepted on the page's thumbprint",
-                    display(row),
-                    row.sha1
-                ));
+                new_on_page.push(cas.len());
                 CatalogCa {
                     name: row.name.clone(),
                     role: row.role,
@@ -61,6 +61,7 @@ pub fn merge(builtin: &Catalog, page: &Page, page_url: &str, today: time::Date) 
                     urls: vec![url],
                     slug: new_slug(row, builtin, &cas),
                     der: None,
+                    needs_keystore_issuer: false,
                 }
             }
         };
@@ -99,13 +100,7 @@ pub fn merge(builtin: &Catalog, page: &Page, page_url: &str, today: time::Date) 
         catalog,
         warnings,
         from_page,
-    }
-}
-
-fn display(row: &PageRow) -> String {
-    match &row.variant {
-        Some(v) => format!("{} ({v})", row.name),
-        None => row.name.clone(),
+        new_on_page,
     }
 }
 
@@ -190,7 +185,8 @@ mod tests {
         assert_eq!(old_g3.status, PageStatus::Retired);
         assert_eq!(m.catalog.count(PageStatus::Listed), 2);
         assert_eq!(m.catalog.count(PageStatus::Extra), 1);
-        assert!(m.warnings.iter().any(|w| w.contains("lacks")));
+        // Whether it is taken is decided after the download (fetch::vet_new_cas).
+        assert_eq!(m.new_on_page, vec![1]);
         assert!(m.warnings.iter().any(|w| w.contains("no longer lists")));
     }
 }

@@ -115,6 +115,10 @@ pub struct CatalogCa {
     pub slug: String,
     /// The verified DER; None when no copy is available (offline, or not downloaded).
     pub der: Option<Vec<u8>>,
+    /// A CA only the live page vouches for, whose issuer is neither pinned in the built-in
+    /// catalog nor on the page: wanted only when the keystore's own anchors verify its
+    /// signature (see `plan`).
+    pub needs_keystore_issuer: bool,
 }
 
 impl CatalogCa {
@@ -184,6 +188,12 @@ pub struct SourceSpec {
     pub bundle: Option<PathBuf>,
     pub proxy: Option<String>,
     pub timeout: Duration,
+    /// Take a root CA that only the live page names (never the default: one web page must
+    /// not be able to add a trust anchor).
+    pub accept_new_roots: bool,
+    /// SHA-256 thumbprints (upper-case hex) the user vouches for: a new CA from the page with
+    /// one of them is taken like a pinned one.
+    pub expect_sha256: Vec<String>,
 }
 
 impl Default for SourceSpec {
@@ -195,6 +205,8 @@ impl Default for SourceSpec {
             bundle: None,
             proxy: None,
             timeout: Duration::from_secs(20),
+            accept_new_roots: false,
+            expect_sha256: Vec::new(),
         }
     }
 }

@@ -114,6 +114,12 @@ pub struct NetOpts {
     /// Network timeout per request, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 20)]
     pub timeout: u64,
+    /// Also take a root CA that only the live page names (a page alone never adds a root).
+    #[arg(long)]
+    pub accept_new_roots: bool,
+    /// Take a CA that only the live page names when its SHA-256 is this (repeatable).
+    #[arg(long, value_name = "SHA256")]
+    pub expect_sha256: Vec<String>,
 }
 
 /// Which catalog CAs are wanted.
@@ -232,6 +238,12 @@ impl NetOpts {
             bundle: self.bundle.clone(),
             proxy: self.proxy.clone(),
             timeout: Duration::from_secs(self.timeout),
+            accept_new_roots: self.accept_new_roots,
+            expect_sha256: self
+                .expect_sha256
+                .iter()
+                .map(|h| h.replace(':', "").trim().to_ascii_uppercase())
+                .collect(),
         })
     }
 }

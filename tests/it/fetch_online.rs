@@ -291,11 +291,14 @@ fn pem_bodies_are_accepted() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
+/// A root that only the live page names is never taken on the page's word: it is left out
+/// (unavailable) with a warning, and taken with --accept-new-roots or --expect-sha256.
 #[test]
-fn a_new_ca_is_accepted_on_the_page_thumbprint() {
+fn a_new_root_from_the_page_needs_to_be_accepted() {
     let (server, text) = page_server();
     let der = pem_to_der(read_fixture("new-ca.pem").as_bytes());
     let sha1 = sha1_hex(&der);
+    let sha256 = azure_cacerts::cert::sha256_hex(&der);
     let url = format!("{}/new/Azure%20CA%20Test%20New%20Root.crt", server.base());
     server.route(&path_of(&url), Reply::Body(der.clone()));
     let page = with_row(
@@ -307,37 +310,145 @@ fn a_new_ca_is_accepted_on_the_page_thumbprint() {
         ),
     );
     server.route("/page.md", Reply::Body(page.into_bytes()));
+    let page_url = format!("{}/page.md", server.base());
+    let new_ca = |doc: &serde_json::Value| {
+        doc["cas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Azure CA Test New Root")
+            .unwrap()
+            .clone()
+    };
+
     let tmp = tempfile::tempdir().unwrap();
-    let out_dir = tmp.path().join("b");
-    let out = fetch(
-        &format!("{}/page.md", server.base()),
-        &["--out", out_dir.to_str().unwrap()],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let refused_dir = tmp.path().join("refused");
+    let out = fetch(&page_url, &["--out", refused_dir.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
-        stderr(&out).contains("lacks: Azure CA Test New Root"),
-        "{}",
-        stderr(&out)
+        err.contains("a web page alone never adds a trust anchor"),
+        "{err}"
     );
-    let doc = json(&out);
-    let ca = doc["cas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Azure CA Test New Root")
+    assert!(err.contains(&format!("--expect-sha256 {sha256}")), "{err}");
+    assert_eq!(new_ca(&json(&out))["available"], false);
+    assert!(!refused_dir.join("pem/azure-ca-test-new-root.pem").exists());
+
+    for flags in [
+        vec!["--accept-new-roots"],
+        vec!["--expect-sha256", sha256.as_str()],
+    ] {
+        let out_dir = tmp.path().join(format!("b{}", flags.len()));
+        let mut args = vec!["--out", out_dir.to_str().unwrap()];
+        args.extend(flags.iter().copied());
+        let out = fetch(&page_url, &args);
+        assert_eq!(out.status.code(), Some(0), "{flags:?}: {}", stderr(&out));
+        let doc = json(&out);
+        let ca = new_ca(&doc);
+        assert_eq!(ca["slug"], "azure-ca-test-new-root");
+        assert_eq!(ca["role"], "root");
+        assert_eq!(ca["status"], "listed");
+        assert_eq!(ca["sha1"], sha1);
+        assert_eq!(ca["sha256"], sha256);
+        assert_eq!(ca["not_after"], "2056-11-17");
+        assert_eq!(ca["signature"], "self-signed");
+        assert_eq!(doc["catalog"]["listed"], 44);
+        // It travels in the bundle, pinned by the SHA-256 learnt from the download.
+        assert!(out_dir.join("pem/azure-ca-test-new-root.pem").is_file());
+        let toml_text = std::fs::read_to_string(out_dir.join("catalog.toml")).unwrap();
+        assert!(toml_text.contains(&sha256));
+    }
+}
+
+/// A subordinate that only the page names, issued by a root no catalog has: wanted only
+/// where the keystore already trusts that root (its key verifies the signature).
+#[test]
+fn a_new_subordinate_is_wanted_only_under_a_keystore_anchor() {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_params = |cn: &str| {
+        let mut p = CertificateParams::default();
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p
+    };
+    let root_key = KeyPair::generate().unwrap();
+    let root_p = ca_params("Company Test Root");
+    let root = root_p.self_signed(&root_key).unwrap();
+    let sub_key = KeyPair::generate().unwrap();
+    let sub = ca_params("Azure Test Issuing CA 99")
+        .signed_by(&sub_key, &Issuer::from_params(&root_p, &root_key))
         .unwrap();
-    assert_eq!(ca["slug"], "azure-ca-test-new-root");
-    assert_eq!(ca["role"], "root");
-    assert_eq!(ca["status"], "listed");
-    assert_eq!(ca["sha1"], sha1);
-    assert_eq!(ca["sha256"], azure_cacerts::cert::sha256_hex(&der));
-    assert_eq!(ca["not_after"], "2056-11-17");
-    assert_eq!(ca["signature"], "self-signed");
-    assert_eq!(doc["catalog"]["listed"], 44);
-    // It travels in the bundle, pinned by the SHA-256 learnt from the download.
-    assert!(out_dir.join("pem/azure-ca-test-new-root.pem").is_file());
-    let toml_text = std::fs::read_to_string(out_dir.join("catalog.toml")).unwrap();
-    assert!(toml_text.contains(&azure_cacerts::cert::sha256_hex(&der)));
+
+    let (server, text) = page_server();
+    let url = format!("{}/new/sub99.crt", server.base());
+    server.route(&path_of(&url), Reply::Body(sub.der().to_vec()));
+    let page = with_row(
+        &text,
+        false,
+        &format!(
+            "| [Azure Test Issuing CA 99]({url}) | 0x01<br>{} |",
+            sha1_hex(sub.der()).to_lowercase()
+        ),
+    );
+    server.route("/page.md", Reply::Body(page.into_bytes()));
+    let page_url = format!("{}/page.md", server.base());
+
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("plain.jks");
+    std::fs::copy(common::sample("jks-jdk17.jks"), &plain).unwrap();
+    let with_root = tmp.path().join("with-root.jks");
+    let mut ks = azure_cacerts::keystore::Keystore::parse(
+        &std::fs::read(&plain).unwrap(),
+        None,
+        Some("changeit"),
+    )
+    .unwrap();
+    ks.add_trusted_cert("company-root", root.der(), 0).unwrap();
+    std::fs::write(&with_root, ks.to_bytes(Some("changeit")).unwrap()).unwrap();
+
+    let status_in = |keystore: &Path| {
+        let out = bin()
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .args(["diff", "--format", "json", "--catalog-url", &page_url, "-k"])
+            .arg(keystore)
+            .output()
+            .unwrap();
+        let doc = json(&out);
+        let ca = doc["cas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "Azure Test Issuing CA 99")
+            .unwrap_or_else(|| panic!("{}", stderr(&out)))
+            .clone();
+        (ca["status"].as_str().unwrap().to_string(), stderr(&out))
+    };
+    let (status, err) = status_in(&plain);
+    assert_eq!(status, "unavailable", "{err}");
+    assert!(err.contains("whose issuer"), "{err}");
+    let (status, err) = status_in(&with_root);
+    assert_eq!(status, "missing", "{err}");
+}
+
+/// The page itself is never read over plain http (its thumbprints pin every download),
+/// except from this machine (the tests).
+#[test]
+fn a_plain_http_page_is_refused() {
+    let out = bin()
+        .args([
+            "fetch",
+            "--catalog-url",
+            "http://azure-ca.test/page.md",
+            "--proxy",
+            "http://127.0.0.1:9",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("plain http"), "{err}");
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! Downloads through a forward proxy: `--proxy`, HTTP_PROXY from the environment, `--proxy`
 //! winning over the environment, and NO_PROXY.
 //!
-//! The page and its links use the host `azure-ca.test`, which no resolver knows (.test is
-//! reserved); only the test proxy maps it to the local server. So a download that did not go
-//! through the proxy cannot succeed, whatever reqwest's loopback rules are.
+//! The page and its links use `localhost:9`, where nothing listens (the discard port); only the
+//! test proxy maps that host to the local server. So a download that did not go through the
+//! proxy cannot succeed. (A loopback host, because plain http is refused anywhere else.)
 
 use crate::common;
 use crate::support;
@@ -15,14 +15,14 @@ use common::{bin, stderr};
 use support::http::{Proxy, Reply, Server};
 use support::{json, route_page_certs, served_page};
 
-const HOST: &str = "azure-ca.test";
+const HOST: &str = "localhost:9";
 
 fn setup() -> (Server, Proxy) {
     let server = Server::start();
     let text = served_page(&format!("http://{HOST}"));
     assert_eq!(route_page_certs(&server, &text), 43);
     server.route("/page.md", Reply::Body(text.into_bytes()));
-    let proxy = Proxy::start(HashMap::from([(HOST.to_string(), server.addr)]));
+    let proxy = Proxy::start(HashMap::from([("localhost".to_string(), server.addr)]));
     (server, proxy)
 }
 
