@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 use self::asn1::{Reader, Tlv};
 use self::mac::MacParams;
 use self::pbe::{DecryptError, EncAlg, PwForm};
-use super::{Entry, EntryKind, KeystoreError};
+use super::{Entry, EntryKind, JavaLoadProblem, KeystoreError};
 
 pub use self::pbe::{kdf_runs, MAX_ITERATIONS};
 
@@ -135,6 +135,8 @@ pub struct Pkcs12Store {
     verified: bool,
     /// Trusted CertBags added since parsing, written as one new ContentInfo.
     pending: Vec<Bag>,
+    /// Why Java's loader fails on this file, when it could be read here all the same.
+    java_problem: Option<JavaLoadProblem>,
     entries: Vec<Entry>,
     /// Every alias in use, lower-cased: entry aliases and all friendlyNames (chain
     /// certificates' too), which new aliases must not repeat.
@@ -192,6 +194,7 @@ impl Pkcs12Store {
             password: None,
             verified: false,
             pending: Vec::new(),
+            java_problem: None,
             entries: Vec::new(),
             taken: HashSet::new(),
         };
@@ -275,6 +278,17 @@ impl Pkcs12Store {
 
     pub fn is_verified(&self) -> bool {
         self.verified
+    }
+
+    /// True when the file has a MacData (whether or not it was checked).
+    pub fn has_mac(&self) -> bool {
+        self.has_mac
+    }
+
+    /// Why Java cannot load this file although it could be read here (see
+    /// [`crate::keystore::Keystore::java_load_problem`]).
+    pub fn java_load_problem(&self) -> Option<&JavaLoadProblem> {
+        self.java_problem.as_ref()
     }
 
     /// The protection of each ContentInfo, in file order (new content not yet written is
