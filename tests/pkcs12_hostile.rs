@@ -308,9 +308,11 @@ fn wrong_oids_are_refused_or_ignored_as_java_does() {
         .unwrap();
     let mut bad_cipher = file.clone();
     bad_cipher[aes + OID_AES256_CBC.len() - 1] = 0x7F;
+    // Java's PBES2 takes only AES-128/256-CBC: a file with any other cipher is one Java
+    // cannot load (issue 13; was Unsupported).
     assert!(matches!(
         Pkcs12Store::parse(&bad_cipher, Some("changeit")),
-        Err(KeystoreError::Unsupported(_))
+        Err(KeystoreError::JavaCannotLoad(_))
     ));
     // The synthetic EncryptedData holds garbage: with no MAC it reads as a wrong password.
     assert!(matches!(

@@ -199,6 +199,20 @@ impl Pkcs12Store {
             taken: HashSet::new(),
         };
 
+        store.java_problem = store
+            .slots
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| match &s.kind {
+                SlotKind::Encrypted {
+                    alg: Some(EncAlg::Pbes2(p)),
+                    ..
+                } if p.aes_key_len == 24 => Some(JavaLoadProblem::Pbes2Cipher {
+                    cipher: "AES-192-CBC".into(),
+                    content: format!("the certificates (ContentInfo #{i})"),
+                }),
+                _ => None,
+            });
         match password {
             // Like Java with no password: no MAC check, EncryptedData skipped, so the
             // MacData is not even looked at.
@@ -794,7 +808,7 @@ fn auth_safe_content(auth: &Tlv<'_>) -> Result<Vec<u8>, KeystoreError> {
     if ct.value != oids::DATA {
         return Err(KeystoreError::Malformed(format!(
             "the authSafe content type is {}, not data",
-            asn1::oid_string(ct.value)
+            oids::describe(ct.value)
         )));
     }
     let explicit = a.read(asn1::CTX0, "the authSafe content")?;
@@ -853,7 +867,15 @@ fn parse_content_info(
             // Without a password Java skips EncryptedData unread, so nothing in it can
             // make the load fail.
             let (alg, ciphertext) = if with_password {
-                let (alg, ciphertext) = encrypted_data_alg(&body)?;
+                let (alg, ciphertext) = encrypted_data_alg(&body).map_err(|e| match e {
+                    KeystoreError::JavaCannotLoad(JavaLoadProblem::Pbes2Cipher { cipher, .. }) => {
+                        KeystoreError::JavaCannotLoad(JavaLoadProblem::Pbes2Cipher {
+                            cipher,
+                            content: format!("the certificates (ContentInfo #{index})"),
+                        })
+                    }
+                    other => other,
+                })?;
                 (Some(alg), ciphertext)
             } else {
                 (None, Vec::new())
@@ -864,7 +886,7 @@ fn parse_content_info(
         o if o == oids::ENVELOPED_DATA || o == oids::SIGNED_DATA => Err(KeystoreError::Unsupported(
             "PKCS#12 content protected with public keys (envelopedData/signedData); Java keystores use passwords".into(),
         )),
-        o => Err(KeystoreError::Unsupported(format!("PKCS#12 content of type {}", asn1::oid_string(o)))),
+        o => Err(KeystoreError::Unsupported(format!("PKCS#12 content of type {}", oids::describe(o)))),
     }
 }
 
@@ -880,7 +902,7 @@ fn encrypted_data_alg(ed: &Tlv<'_>) -> Result<(EncAlg, Vec<u8>), KeystoreError> 
     if ct.value != oids::DATA {
         return Err(asn1::malformed(
             E,
-            format!("encrypted content of type {}", asn1::oid_string(ct.value)),
+            format!("encrypted content of type {}", oids::describe(ct.value)),
         ));
     }
     let alg_tlv = e.read(asn1::SEQUENCE, "contentEncryptionAlgorithm")?;
@@ -970,9 +992,25 @@ fn parse_bag(tlv: &Tlv<'_>) -> Result<Bag, KeystoreError> {
             let values = ar.read(asn1::SET, "the attribute values")?;
             ar.finish("the attribute values")?;
             let mut vr = Reader::new(values.value, B);
-            let first = vr
-                .read_any()
-                .map_err(|_| asn1::malformed(B, "an attribute without a value"))?;
+            // Windows writes "Microsoft Local Key set" with an empty value SET; Java keeps
+            // such unknown attributes as they are, and so do we. An empty trustedKeyUsage is
+            // still a trusted certificate to Java; an empty friendlyName or localKeyId makes
+            // Java's loader fail (it reads their first value).
+            if vr.is_empty() {
+                match oid.value {
+                    o if o == oids::FRIENDLY_NAME || o == oids::LOCAL_KEY_ID => {
+                        return Err(KeystoreError::JavaCannotLoad(
+                            JavaLoadProblem::EmptyAttribute {
+                                attribute: oids::name(o).unwrap_or("friendlyName"),
+                            },
+                        ))
+                    }
+                    o if o == oids::ORACLE_TRUSTED_KEY_USAGE => trusted = true,
+                    _ => {}
+                }
+                continue;
+            }
+            let first = vr.read_any()?;
             match oid.value {
                 o if o == oids::FRIENDLY_NAME => {
                     if first.tag != asn1::BMP_STRING {
@@ -1019,7 +1057,7 @@ fn parse_bag(tlv: &Tlv<'_>) -> Result<Bag, KeystoreError> {
             if cert_id.value != oids::X509_CERTIFICATE {
                 return Err(KeystoreError::Unsupported(format!(
                     "a CertBag holding a {} certificate (only X.509 exists in Java)",
-                    asn1::oid_string(cert_id.value)
+                    oids::describe(cert_id.value)
                 )));
             }
             let mut cr = Reader::new(cv.value, "CertBag");
@@ -1427,6 +1465,163 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         assert_eq!(s.entries().len(), 5000);
         assert!(s.entries().iter().all(|e| e.certs.len() == MAX_CHAIN));
+    }
+
+    /// A protected PFX: the bags in one EncryptedData under `alg`, a SHA-256 MAC.
+    fn protected_pfx(alg: &EncAlg, bags: &[Vec<u8>], pw: &str) -> Vec<u8> {
+        let form = &pbe::password_forms(pw)[0];
+        let parts: Vec<&[u8]> = bags.iter().map(Vec::as_slice).collect();
+        let ci = encrypted_content_info(alg, form, &seq(&parts)).unwrap();
+        let auth_safe = seq(&[&ci]);
+        let template = MacParams {
+            hash: pbe::HashAlg::Sha256,
+            null_param: true,
+            digest: Vec::new(),
+            salt: Vec::new(),
+            iterations: 100,
+            iterations_default: false,
+        };
+        let mac = template.renew(form, &auth_safe).unwrap();
+        let auth = seq(&[
+            &oid(oids::DATA),
+            &tlv(asn1::CTX0, &[&asn1::octet_string(&auth_safe)]),
+        ]);
+        seq(&[&asn1::uint_der(3), &auth, &mac])
+    }
+
+    fn pbes2(aes_key_len: usize) -> EncAlg {
+        EncAlg::Pbes2(pbe::Pbes2 {
+            prf: pbe::Prf::Sha256,
+            prf_field: pbe::PrfField::OidNull,
+            key_length: None,
+            iterations: 100,
+            salt: vec![1; 16],
+            aes_key_len,
+            iv: [2; 16],
+        })
+    }
+
+    /// Windows' "Microsoft Local Key set" has no value: read as Java reads it, and kept.
+    #[test]
+    fn an_attribute_with_an_empty_value_set_is_kept() {
+        let ca = cert("W", "W");
+        let empty = seq(&[&oid(oids::MS_LOCAL_KEY_SET), &set_of(vec![])]);
+        let name = seq(&[
+            &oid(oids::FRIENDLY_NAME),
+            &set_of(vec![asn1::bmp_string("w")]),
+        ]);
+        // An empty trustedKeyUsage still makes a trusted certificate, as in Java.
+        let usage = seq(&[&oid(oids::ORACLE_TRUSTED_KEY_USAGE), &set_of(vec![])]);
+        let bag = cert_bag(&ca, set_of(vec![empty.clone(), name, usage]));
+        let file = pfx(&[vec![bag.clone()]]);
+        let mut s = Pkcs12Store::parse(&file, None).unwrap();
+        assert_eq!(
+            summary(&s),
+            vec![("w".into(), EntryKind::TrustedCert, vec![ca], None)]
+        );
+        s.add_trusted_cert("new", &cert("N", "N"), 0).unwrap();
+        let out = s.to_bytes(None).unwrap();
+        assert!(
+            out.windows(bag.len()).any(|w| w == bag),
+            "the bag is kept as it was"
+        );
+
+        // An empty friendlyName or localKeyId: Java's loader fails, and says so here.
+        for attr in [oids::FRIENDLY_NAME, oids::LOCAL_KEY_ID] {
+            let bad = cert_bag(
+                &cert("X", "X"),
+                set_of(vec![seq(&[&oid(attr), &set_of(vec![])])]),
+            );
+            match Pkcs12Store::parse(&pfx(&[vec![bad]]), None) {
+                Err(KeystoreError::JavaCannotLoad(JavaLoadProblem::EmptyAttribute {
+                    attribute,
+                })) => {
+                    assert_eq!(Some(attribute), oids::name(attr))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// PBES2 with AES-192: read, but Java cannot load it, so it is never written; other
+    /// PBES2 ciphers (DES-EDE3-CBC, as Bouncy Castle writes) are refused, named.
+    #[test]
+    fn pbes2_ciphers_java_refuses() {
+        let ca = cert("A", "A");
+        let bags = vec![cert_bag(&ca, attrs(Some("a"), None, true))];
+        let file = protected_pfx(&pbes2(24), &bags, "pw");
+        let s = Pkcs12Store::parse(&file, Some("pw")).unwrap();
+        assert_eq!(s.entries().len(), 1);
+        let problem = s.java_load_problem().expect("AES-192 is flagged");
+        assert!(problem.to_string().contains("AES-192-CBC"), "{problem}");
+        // Without a password Java skips the EncryptedData, and loads the file.
+        assert!(Pkcs12Store::parse(&file, None)
+            .unwrap()
+            .java_load_problem()
+            .is_none());
+        let mut ks = crate::keystore::Keystore::parse(&file, None, Some("pw")).unwrap();
+        assert!(matches!(
+            ks.add_trusted_cert("b", &cert("B", "B"), 0),
+            Err(KeystoreError::JavaCannotLoad(_))
+        ));
+        assert!(matches!(
+            ks.to_bytes(Some("pw")),
+            Err(KeystoreError::JavaCannotLoad(_))
+        ));
+
+        // The same with AES-256 is fine.
+        let ok = protected_pfx(&pbes2(32), &bags, "pw");
+        assert!(Pkcs12Store::parse(&ok, Some("pw"))
+            .unwrap()
+            .java_load_problem()
+            .is_none());
+
+        // DES-EDE3-CBC in PBES2 (1.2.840.113549.3.7), as Bouncy Castle writes it.
+        let des = asn1::oid(oids::DES_EDE3_CBC);
+        let alg_tlv = {
+            let params = seq(&[
+                &seq(&[
+                    &oid(oids::PBKDF2),
+                    &seq(&[&asn1::octet_string(&[1; 16]), &asn1::uint_der(100)]),
+                ]),
+                &seq(&[&des, &asn1::octet_string(&[2; 8])]),
+            ]);
+            seq(&[&oid(oids::PBES2), &params])
+        };
+        let t = Reader::new(&alg_tlv, "t").read_any().unwrap();
+        match EncAlg::parse(&t) {
+            Err(KeystoreError::JavaCannotLoad(JavaLoadProblem::Pbes2Cipher { cipher, .. })) => {
+                assert_eq!(cipher, "DES-EDE3-CBC")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// OpenSSL's legacy PBE-SHA1-RC4-128 certificates: read, and appended with the same.
+    #[test]
+    fn rc4_certificates_are_read_and_appended_alike() {
+        let alg = EncAlg::Pkcs12(pbe::Pkcs12Pbe {
+            cipher: pbe::LegacyCipher::Rc4_128,
+            salt: vec![3; 8],
+            iterations: 100,
+        });
+        let bags = vec![cert_bag(&cert("A", "A"), attrs(Some("a"), None, true))];
+        let file = protected_pfx(&alg, &bags, "pw");
+        let mut s = Pkcs12Store::parse(&file, Some("pw")).unwrap();
+        assert_eq!(s.entries().len(), 1);
+        assert!(matches!(
+            Pkcs12Store::parse(&file, Some("wrong")),
+            Err(KeystoreError::WrongPassword(_))
+        ));
+        s.add_trusted_cert("b", &cert("B", "B"), 0).unwrap();
+        let re = Pkcs12Store::parse(&s.to_bytes(Some("pw")).unwrap(), Some("pw")).unwrap();
+        assert_eq!(re.entries().len(), 2);
+        let contents = re.contents();
+        assert_eq!(contents.len(), 2);
+        assert!(contents.iter().all(|c| matches!(
+            c,
+            ContentProtection::Encrypted { algorithm, .. } if algorithm.starts_with("PBE-SHA1-RC4-128")
+        )));
     }
 
     #[test]
