@@ -355,6 +355,26 @@ impl Keystore {
 mod tests {
     use super::*;
 
+    /// WrongPassword means a password was given and does not match; with none given
+    /// (None), parsing never says "wrong password", and writing says a password is needed.
+    #[test]
+    fn no_password_is_never_a_wrong_password() {
+        let mut jks = vec![0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2, 0, 0, 0, 0];
+        jks.extend([0u8; 20]); // a digest no password gives
+        assert!(matches!(
+            Keystore::parse(&jks, None, Some("changeit")),
+            Err(KeystoreError::WrongPassword(_))
+        ));
+        let ks = Keystore::parse(&jks, None, None).unwrap();
+        assert!(!ks.is_verified());
+        for pw in [None, Some("changeit")] {
+            assert!(matches!(
+                ks.to_bytes(pw),
+                Err(KeystoreError::PasswordRequired(_))
+            ));
+        }
+    }
+
     #[test]
     fn detects_by_content() {
         assert_eq!(
