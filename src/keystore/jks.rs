@@ -11,15 +11,27 @@
 //! private keys (tag 1) and secret keys (tag 3) are protected with the key password, which
 //! this tool never needs and never has, so they must not be re-encoded. Writing rebuilds only
 //! the header count and the trailing digest.
+//!
+//! Entries are listed as Java's loader presents them:
+//! - Several entries may carry the same alias; Java puts each into a `Hashtable` as it
+//!   reads it, so only the last is ever seen. [`JksStore::entries`] lists that one only, and
+//!   [`JksStore::shadowed_aliases`] names the hidden ones. They are still written back, byte
+//!   for byte (the header counts them): dropping them would lose data silently, and keeping
+//!   them changes nothing Java sees, because the same entry stays the last of its alias.
+//! - A JKS key entry without a certificate chain is a `SecretKeyEntry` to Java (its
+//!   `entryInstanceOf` asks for a certificate), so it is listed as a secret key.
+//! - A JCEKS secret key must be the serialized sealed key Java's loader accepts; anything
+//!   else makes Java fail ("Invalid secret key format"), and is refused here with
+//!   [`KeystoreError::JavaCannotLoad`].
 
 mod javaser;
 mod mutf8;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sha1::{Digest, Sha1};
 
-use super::{Entry, EntryKind, KeystoreError, StoreType};
+use super::{Entry, EntryKind, JavaLoadProblem, KeystoreError, StoreType};
 
 const MAGIC_JKS: [u8; 4] = [0xFE, 0xED, 0xFE, 0xED];
 const MAGIC_JCEKS: [u8; 4] = [0xCE, 0xCE, 0xCE, 0xCE];
@@ -51,9 +63,15 @@ pub struct JksStore {
     version: u32,
     /// The file as read; `Raw::Span`s point into it.
     source: Vec<u8>,
-    /// Parallel to `entries`: the bytes each entry is written back as.
+    /// Every entry of the file, shadowed ones included, in file order: the bytes it is
+    /// written back as.
     raws: Vec<Raw>,
+    /// Parallel to `raws`: each entry as read.
+    all: Vec<Entry>,
+    /// The entries Java shows: for each alias, the last entry that has it.
     entries: Vec<Entry>,
+    /// Aliases of the entries in `all` that a later entry hides, in file order.
+    shadowed: Vec<String>,
     verified: bool,
     /// Lower-cased aliases, built on the first `add_trusted_cert`: checking each addition
     /// against every alias would make adding n entries O(n²).
@@ -167,6 +185,7 @@ fn in_context(e: KeystoreError, ctx: &str) -> KeystoreError {
         E::WrongPassword(m) => E::WrongPassword(format!("{ctx}: {m}")),
         E::PasswordRequired(m) => E::PasswordRequired(format!("{ctx}: {m}")),
         E::Unsupported(m) => E::Unsupported(format!("{ctx}: {m}")),
+        // Self-contained (the alias is in it): a position would only clutter the reason.
         other => other,
     }
 }
@@ -238,11 +257,26 @@ fn parse_entry(
                     let n = r.length("a chain certificate length")?;
                     certs.push(r.take(n, "a chain certificate")?.to_vec());
                 }
-                EntryKind::PrivateKey
+                // JavaKeyStore leaves the chain null when it is empty, and
+                // KeyStoreSpi.engineEntryInstanceOf calls a key entry without a
+                // certificate a SecretKeyEntry (keytool lists it so). JceKeyStore keeps an
+                // empty array instead, so a JCEKS key stays a private key.
+                if certs.is_empty() && store_type == StoreType::Jks {
+                    EntryKind::SecretKey
+                } else {
+                    EntryKind::PrivateKey
+                }
             }
             // Only a JCEKS secret key is left (the tag was checked above).
             _ => {
-                r.pos = javaser::skip_stream(r.data, r.pos)?;
+                let skipped = javaser::skip_stream(r.data, r.pos)?;
+                if let Some(found) = skipped.java_rejects {
+                    return Err(KeystoreError::JavaCannotLoad(JavaLoadProblem::SealedKey {
+                        alias: alias.clone(),
+                        found,
+                    }));
+                }
+                r.pos = skipped.end;
                 EntryKind::SecretKey
             }
         };
@@ -320,15 +354,45 @@ impl JksStore {
             }
             None => false,
         };
-        Ok(JksStore {
+        let mut store = JksStore {
             store_type,
             version,
             source: data.to_vec(),
             raws,
-            entries,
+            all: entries,
+            entries: Vec::new(),
+            shadowed: Vec::new(),
             verified,
             folded: None,
-        })
+        };
+        store.refresh_visible();
+        Ok(store)
+    }
+
+    /// Rebuilds `entries` and `shadowed` from `all`: Java's `Hashtable.put` per entry read,
+    /// keyed by the alias exactly as stored, so the last entry of an alias wins.
+    fn refresh_visible(&mut self) {
+        let mut last: HashMap<&str, usize> = HashMap::new();
+        for (i, e) in self.all.iter().enumerate() {
+            last.insert(e.alias.as_str(), i);
+        }
+        let mut entries = Vec::with_capacity(last.len());
+        let mut shadowed = Vec::new();
+        for (i, e) in self.all.iter().enumerate() {
+            if last.get(e.alias.as_str()) == Some(&i) {
+                entries.push(e.clone());
+            } else {
+                shadowed.push(e.alias.clone());
+            }
+        }
+        self.entries = entries;
+        self.shadowed = shadowed;
+    }
+
+    /// The aliases of entries that a later entry with the same alias hides from Java, one
+    /// per hidden entry, in file order (empty for any file Java wrote itself).
+    pub fn shadowed_aliases(&self) -> Vec<&str> {
+        self.shadowed.iter().map(String::as_str).collect()
     }
 
     pub fn store_type(&self) -> StoreType {
@@ -358,10 +422,10 @@ impl JksStore {
         created_ms: i64,
     ) -> Result<(), KeystoreError> {
         let alias = alias.to_lowercase();
-        let entries = &self.entries;
+        let all = &self.all;
         let folded = self
             .folded
-            .get_or_insert_with(|| entries.iter().map(|e| e.alias.to_lowercase()).collect());
+            .get_or_insert_with(|| all.iter().map(|e| e.alias.to_lowercase()).collect());
         if folded.contains(&alias) {
             return Err(KeystoreError::AliasExists(alias));
         }
@@ -387,7 +451,7 @@ impl JksStore {
                 "the certificate for alias {alias:?} is not DER (it does not start with a SEQUENCE)"
             )));
         }
-        if self.entries.len() >= i32::MAX as usize {
+        if self.all.len() >= i32::MAX as usize {
             return Err(KeystoreError::Unsupported(
                 "the keystore already holds the most entries Java can count".into(),
             ));
@@ -408,12 +472,15 @@ impl JksStore {
         if let Some(f) = self.folded.as_mut() {
             f.insert(alias.clone());
         }
-        self.entries.push(Entry {
+        let entry = Entry {
             alias,
             kind: EntryKind::TrustedCert,
             created_ms: Some(created_ms),
             certs: vec![der.to_vec()],
-        });
+        };
+        // A new alias (checked above against every entry, shadowed ones too) is visible.
+        self.all.push(entry.clone());
+        self.entries.push(entry);
         Ok(())
     }
 
@@ -421,7 +488,7 @@ impl JksStore {
     pub fn remove_entry(&mut self, alias: &str) -> Result<(), KeystoreError> {
         let wanted = alias.to_lowercase();
         let keep: Vec<bool> = self
-            .entries
+            .all
             .iter()
             .map(|e| e.alias.to_lowercase() != wanted)
             .collect();
@@ -429,12 +496,13 @@ impl JksStore {
             return Err(KeystoreError::NoSuchAlias(alias.to_string()));
         }
         let mut k = keep.iter();
-        self.entries.retain(|_| k.next().copied().unwrap_or(true));
+        self.all.retain(|_| k.next().copied().unwrap_or(true));
         let mut k = keep.iter();
         self.raws.retain(|_| k.next().copied().unwrap_or(true));
         if let Some(f) = self.folded.as_mut() {
             f.remove(&wanted);
         }
+        self.refresh_visible();
         Ok(())
     }
 
@@ -455,8 +523,9 @@ impl JksStore {
             _ => &MAGIC_JKS,
         });
         out.extend_from_slice(&self.version.to_be_bytes());
-        // add_trusted_cert keeps the count within i32.
-        out.extend_from_slice(&(self.entries.len() as u32).to_be_bytes());
+        // Every entry is written, shadowed ones too; add_trusted_cert keeps the count
+        // within i32.
+        out.extend_from_slice(&(self.raws.len() as u32).to_be_bytes());
         for raw in &self.raws {
             out.extend_from_slice(self.raw_bytes(raw));
         }
@@ -567,6 +636,132 @@ mod tests {
             .is_ok());
         let back = JksStore::parse(&ks.to_bytes("pw"), Some("pw")).unwrap();
         assert_eq!(back.entries()[0].alias.len(), 65_535);
+    }
+
+    /// A store built from raw entries (tag, alias, body after the date), digest under "pw".
+    fn store_of(magic: [u8; 4], entries: &[(u32, &str, Vec<u8>)]) -> Vec<u8> {
+        let mut v = magic.to_vec();
+        v.extend(2u32.to_be_bytes());
+        v.extend((entries.len() as u32).to_be_bytes());
+        for (tag, alias, body) in entries {
+            v.extend(tag.to_be_bytes());
+            v.extend((alias.len() as u16).to_be_bytes());
+            v.extend(alias.as_bytes());
+            v.extend(7i64.to_be_bytes());
+            v.extend(body);
+        }
+        let d = integrity_digest("pw", &v);
+        v.extend(d);
+        v
+    }
+
+    fn trusted_body(cert: &[u8]) -> Vec<u8> {
+        let mut b = vec![0, 5];
+        b.extend(b"X.509");
+        b.extend((cert.len() as u32).to_be_bytes());
+        b.extend(cert);
+        b
+    }
+
+    fn key_body(chain: &[&[u8]]) -> Vec<u8> {
+        let mut b = 3u32.to_be_bytes().to_vec();
+        b.extend([0x30, 0x01, 0x00]);
+        b.extend((chain.len() as u32).to_be_bytes());
+        for c in chain {
+            b.extend(trusted_body(c));
+        }
+        b
+    }
+
+    /// Java keeps the last of several entries with one alias; the hidden ones are named
+    /// and written back, so Java's view of the written file is the same plus the addition.
+    #[test]
+    fn duplicate_aliases_show_the_last_and_keep_the_rest() {
+        let (a, b) = (vec![0x30, 0x01, 0x0A], vec![0x30, 0x01, 0x0B]);
+        let data = store_of(
+            MAGIC_JKS,
+            &[
+                (TAG_TRUSTED_CERT, "dup", trusted_body(&a)),
+                (TAG_TRUSTED_CERT, "other", trusted_body(&a)),
+                (TAG_TRUSTED_CERT, "dup", trusted_body(&b)),
+            ],
+        );
+        let mut ks = JksStore::parse(&data, Some("pw")).unwrap();
+        let listed: Vec<(&str, &[u8])> = ks
+            .entries()
+            .iter()
+            .map(|e| (e.alias.as_str(), e.certs[0].as_slice()))
+            .collect();
+        assert_eq!(listed, [("other", &a[..]), ("dup", &b[..])]);
+        assert_eq!(ks.shadowed_aliases(), ["dup"]);
+        assert_eq!(ks.to_bytes("pw"), data);
+        assert!(matches!(
+            ks.add_trusted_cert("DUP", &fake_cert(), 0),
+            Err(KeystoreError::AliasExists(_))
+        ));
+        ks.add_trusted_cert("new", &fake_cert(), 0).unwrap();
+        let out = ks.to_bytes("pw");
+        // All four entries are in the file (the header counts them), three are visible.
+        assert_eq!(out[8..12], 4u32.to_be_bytes());
+        assert_eq!(
+            out[12..data.len() - DIGEST_LEN],
+            data[12..data.len() - DIGEST_LEN]
+        );
+        let back = JksStore::parse(&out, Some("pw")).unwrap();
+        assert_eq!(back.entries().len(), 3);
+        assert_eq!(back.entries(), ks.entries());
+        assert_eq!(back.shadowed_aliases(), ["dup"]);
+        // Removing the alias removes every entry that has it.
+        ks.remove_entry("dup").unwrap();
+        assert!(ks.shadowed_aliases().is_empty());
+        assert_eq!(
+            JksStore::parse(&ks.to_bytes("pw"), Some("pw"))
+                .unwrap()
+                .entries()
+                .len(),
+            2
+        );
+    }
+
+    /// A JKS key without a chain is a SecretKeyEntry to Java; in JCEKS it stays a key.
+    #[test]
+    fn a_jks_key_without_a_chain_is_a_secret_key() {
+        let cert = fake_cert();
+        for (magic, kind) in [
+            (MAGIC_JKS, EntryKind::SecretKey),
+            (MAGIC_JCEKS, EntryKind::PrivateKey),
+        ] {
+            let data = store_of(
+                magic,
+                &[
+                    (TAG_PRIVATE_KEY, "bare", key_body(&[])),
+                    (TAG_PRIVATE_KEY, "chained", key_body(&[&cert])),
+                ],
+            );
+            let ks = JksStore::parse(&data, Some("pw")).unwrap();
+            assert_eq!(ks.entries()[0].kind, kind);
+            assert!(ks.entries()[0].certs.is_empty());
+            assert_eq!(ks.entries()[1].kind, EntryKind::PrivateKey);
+            assert_eq!(ks.entries()[1].certs, std::slice::from_ref(&cert));
+        }
+    }
+
+    /// A JCEKS secret key that is not Java's sealed key: Java cannot load the file.
+    #[test]
+    fn a_foreign_sealed_object_is_refused_as_java_refuses_it() {
+        let mut stream = vec![0xAC, 0xED, 0x00, 0x05, 0x73, 0x72];
+        stream
+            .extend(b"\x00\x15org.pyjks.DummyObject\x65\x30\xf3\x80\x90\xcb\x36\x2c\x02\x00\x00xp");
+        let data = store_of(MAGIC_JCEKS, &[(TAG_SECRET_KEY, "mykey", stream)]);
+        for pw in [Some("pw"), None] {
+            match JksStore::parse(&data, pw) {
+                Err(KeystoreError::JavaCannotLoad(JavaLoadProblem::SealedKey { alias, found })) => {
+                    assert_eq!(alias, "mykey");
+                    assert!(found.contains("org.pyjks.DummyObject"), "{found}");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! the tool sees: detect the format by content, parse, list entries, append trusted
 //! certificates, serialize. Format code never prints.
 
+mod bouncycastle;
 pub mod jks;
 pub mod pkcs12;
 
@@ -68,6 +69,89 @@ pub struct Entry {
     pub certs: Vec<Vec<u8>>,
 }
 
+/// The Bouncy Castle keystore formats, which Java's own providers cannot read (keytool says
+/// "Unrecognized keystore format").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BouncyCastleFormat {
+    /// BKS version 1 (Bouncy Castle before 1.47).
+    BksV1,
+    /// BKS version 2.
+    Bks,
+    /// UBER: BKS encrypted as a whole (Twofish).
+    Uber,
+    /// BCFKS, the FIPS keystore: ASN.1, but not PKCS#12.
+    Bcfks,
+}
+
+impl BouncyCastleFormat {
+    /// The name keytool's `-storetype` takes with the Bouncy Castle provider.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BouncyCastleFormat::BksV1 => "BKS-V1",
+            BouncyCastleFormat::Bks => "BKS",
+            BouncyCastleFormat::Uber => "UBER",
+            BouncyCastleFormat::Bcfks => "BCFKS",
+        }
+    }
+}
+
+impl std::fmt::Display for BouncyCastleFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why Java's `KeyStore.load` (and so keytool, and every Java program) fails on a file,
+/// found while reading it. Some files with such a problem can still be listed (see
+/// [`Keystore::java_load_problem`]); none is ever written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JavaLoadProblem {
+    /// A JCEKS secret-key entry whose serialized object is not the sealed key Java's loader
+    /// accepts (keytool: "Invalid secret key format").
+    SealedKey {
+        alias: String,
+        /// What the object is instead, e.g. "a javax.crypto.SealedObject".
+        found: String,
+    },
+    /// PKCS#12 content encrypted with PBES2 and a cipher other than AES-128-CBC or
+    /// AES-256-CBC, the only ones Java's PBES2 parameters accept (keytool: "expecting the
+    /// object identifier for AES cipher").
+    Pbes2Cipher {
+        /// The cipher's name, e.g. "AES-192-CBC" or "DES-EDE3-CBC".
+        cipher: String,
+        /// Which content uses it, e.g. "the certificates (ContentInfo #1)".
+        content: String,
+    },
+    /// A PKCS#12 MAC of the PBMAC1 kind (RFC 9579), which JDK 17 and 25 cannot verify
+    /// (keytool: "Algorithm HmacPBE1.2.840.113549.1.5.14 not available").
+    Pbmac1,
+    /// A PKCS#12 friendlyName or localKeyId attribute with an empty value set, on which
+    /// Java's loader fails.
+    EmptyAttribute { attribute: &'static str },
+}
+
+impl std::fmt::Display for JavaLoadProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JavaLoadProblem::SealedKey { alias, found } => write!(
+                f,
+                "the secret key entry {alias:?} is {found}, not the sealed key JCEKS stores (com.sun.crypto.provider.SealedObjectForKeyProtector); keytool fails with \"Invalid secret key format\""
+            ),
+            JavaLoadProblem::Pbes2Cipher { cipher, content } => write!(
+                f,
+                "{content} are encrypted with PBES2 and {cipher}; Java's PKCS12 reads PBES2 only with AES-128-CBC or AES-256-CBC (keytool: \"expecting the object identifier for AES cipher\")"
+            ),
+            JavaLoadProblem::Pbmac1 => f.write_str(
+                "its integrity MAC is PBMAC1 (RFC 9579), which JDK 17 and 25 cannot verify either (keytool: \"Algorithm HmacPBE1.2.840.113549.1.5.14 not available\")",
+            ),
+            JavaLoadProblem::EmptyAttribute { attribute } => write!(
+                f,
+                "a bag has a {attribute} attribute without a value, on which Java's PKCS12 loader fails"
+            ),
+        }
+    }
+}
+
 /// What can go wrong inside a keystore file. The caller adds the file name.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum KeystoreError {
@@ -92,10 +176,21 @@ pub enum KeystoreError {
         expected: StoreType,
         found: StoreType,
     },
+    /// Java itself cannot load the file: nothing is written to it, as the result would be
+    /// just as unusable to Java.
+    #[error("Java cannot load this keystore: {0}")]
+    JavaCannotLoad(JavaLoadProblem),
+    /// A Bouncy Castle keystore: not damaged, but not a format Java reads without the
+    /// Bouncy Castle provider.
+    #[error("a Bouncy Castle {format} keystore, which Java reads only with the Bouncy Castle provider (keytool: \"Unrecognized keystore format\")")]
+    BouncyCastle { format: BouncyCastleFormat },
 }
 
 /// Which format the bytes are, by their first bytes.
 pub fn detect(data: &[u8]) -> Result<StoreType, KeystoreError> {
+    if let Some(format) = bouncycastle::sniff(data) {
+        return Err(KeystoreError::BouncyCastle { format });
+    }
     match data {
         [0xFE, 0xED, 0xFE, 0xED, ..] => Ok(StoreType::Jks),
         [0xCE, 0xCE, 0xCE, 0xCE, ..] => Ok(StoreType::Jceks),
@@ -176,6 +271,28 @@ impl Keystore {
         }
     }
 
+    /// Why Java cannot load this file, when it is one Java cannot load but we could still
+    /// read (e.g. PBES2 with AES-192-CBC). Such a keystore can be listed, never written:
+    /// [`Keystore::add_trusted_cert`] and [`Keystore::to_bytes`] refuse it with
+    /// [`KeystoreError::JavaCannotLoad`].
+    pub fn java_load_problem(&self) -> Option<&JavaLoadProblem> {
+        match &self.inner {
+            Inner::Jks(_) => None,
+            Inner::Pkcs12(s) => s.java_load_problem(),
+        }
+    }
+
+    /// Aliases whose earlier entries Java never shows: a JKS/JCEKS file may hold several
+    /// entries under one alias, and Java's loader keeps only the last (so do
+    /// [`Keystore::entries`]). One alias per shadowed entry, in file order. The shadowed
+    /// entries are kept in the file when it is written, byte for byte.
+    pub fn shadowed_aliases(&self) -> Vec<&str> {
+        match &self.inner {
+            Inner::Jks(s) => s.shadowed_aliases(),
+            Inner::Pkcs12(_) => Vec::new(),
+        }
+    }
+
     /// True when some alias equals `alias` ignoring case (Java folds aliases to lower case).
     pub fn contains_alias(&self, alias: &str) -> bool {
         let wanted = alias.to_lowercase();
@@ -193,6 +310,9 @@ impl Keystore {
         der: &[u8],
         created_ms: i64,
     ) -> Result<(), KeystoreError> {
+        if let Some(p) = self.java_load_problem() {
+            return Err(KeystoreError::JavaCannotLoad(p.clone()));
+        }
         match &mut self.inner {
             Inner::Jks(s) => s.add_trusted_cert(alias, der, created_ms),
             Inner::Pkcs12(s) => s.add_trusted_cert(alias, der, created_ms),
@@ -211,6 +331,9 @@ impl Keystore {
     /// PKCS12 need the store password (for PKCS12 the one it was opened with, or its
     /// encrypted content would no longer open); a password-less PKCS12 ignores it.
     pub fn to_bytes(&self, password: Option<&str>) -> Result<Vec<u8>, KeystoreError> {
+        if let Some(p) = self.java_load_problem() {
+            return Err(KeystoreError::JavaCannotLoad(p.clone()));
+        }
         match &self.inner {
             // A fresh digest on a file whose old digest was never checked would bless
             // whatever tampering it carries.
@@ -231,6 +354,26 @@ impl Keystore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// WrongPassword means a password was given and does not match; with none given
+    /// (None), parsing never says "wrong password", and writing says a password is needed.
+    #[test]
+    fn no_password_is_never_a_wrong_password() {
+        let mut jks = vec![0xFE, 0xED, 0xFE, 0xED, 0, 0, 0, 2, 0, 0, 0, 0];
+        jks.extend([0u8; 20]); // a digest no password gives
+        assert!(matches!(
+            Keystore::parse(&jks, None, Some("changeit")),
+            Err(KeystoreError::WrongPassword(_))
+        ));
+        let ks = Keystore::parse(&jks, None, None).unwrap();
+        assert!(!ks.is_verified());
+        for pw in [None, Some("changeit")] {
+            assert!(matches!(
+                ks.to_bytes(pw),
+                Err(KeystoreError::PasswordRequired(_))
+            ));
+        }
+    }
 
     #[test]
     fn detects_by_content() {

@@ -10,6 +10,13 @@
 //! certificates go into ONE appended ContentInfo protected like the existing certificates
 //! (or not at all, for a password-less store), and the MAC is recomputed with its original
 //! digest and iteration count. Only a removal re-encodes the one ContentInfo it touches.
+//!
+//! BER files (Mozilla, Netscape and Bouncy Castle exports: indefinite lengths, chunked
+//! OCTET STRINGs) are read through their DER form ([`asn1::to_der`]), which changes no
+//! content, so the MAC over the AuthenticatedSafe still checks. An unchanged file is written
+//! back as it was; a changed one is DER throughout: each ContentInfo is kept in its DER form
+//! (a BER SafeContents rebuilt from its bags, each bag's content unchanged; a chunked
+//! encryptedContent made primitive, the ciphertext unchanged, never re-encrypted).
 
 mod asn1;
 mod mac;
@@ -21,7 +28,7 @@ use std::collections::{HashMap, HashSet};
 use self::asn1::{Reader, Tlv};
 use self::mac::MacParams;
 use self::pbe::{DecryptError, EncAlg, PwForm};
-use super::{Entry, EntryKind, KeystoreError};
+use super::{Entry, EntryKind, JavaLoadProblem, KeystoreError};
 
 pub use self::pbe::{kdf_runs, MAX_ITERATIONS};
 
@@ -135,6 +142,8 @@ pub struct Pkcs12Store {
     verified: bool,
     /// Trusted CertBags added since parsing, written as one new ContentInfo.
     pending: Vec<Bag>,
+    /// Why Java's loader fails on this file, when it could be read here all the same.
+    java_problem: Option<JavaLoadProblem>,
     entries: Vec<Entry>,
     /// Every alias in use, lower-cased: entry aliases and all friendlyNames (chain
     /// certificates' too), which new aliases must not repeat.
@@ -159,7 +168,10 @@ impl std::fmt::Debug for Pkcs12Store {
 impl Pkcs12Store {
     /// Parses a PFX. See the module documentation for what `password` = None means.
     pub fn parse(data: &[u8], password: Option<&str>) -> Result<Pkcs12Store, KeystoreError> {
-        let mut top = Reader::top_level(data, "PFX");
+        // BER (Mozilla, Netscape, Bouncy Castle: indefinite lengths, chunked strings) is read
+        // as its DER form; contents are unchanged, so the MAC still checks.
+        let der = asn1::to_der(data, "PFX", asn1::Shortfall::Truncated)?;
+        let mut top = Reader::top_level(&der, "PFX");
         let pfx = top.read(asn1::SEQUENCE, "the PFX")?;
         if !top.is_empty() {
             return Err(KeystoreError::Malformed(format!(
@@ -192,10 +204,25 @@ impl Pkcs12Store {
             password: None,
             verified: false,
             pending: Vec::new(),
+            java_problem: None,
             entries: Vec::new(),
             taken: HashSet::new(),
         };
 
+        store.java_problem = store
+            .slots
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| match &s.kind {
+                SlotKind::Encrypted {
+                    alg: Some(EncAlg::Pbes2(p)),
+                    ..
+                } if p.aes_key_len == 24 => Some(JavaLoadProblem::Pbes2Cipher {
+                    cipher: "AES-192-CBC".into(),
+                    content: format!("the certificates (ContentInfo #{i})"),
+                }),
+                _ => None,
+            });
         match password {
             // Like Java with no password: no MAC check, EncryptedData skipped, so the
             // MacData is not even looked at.
@@ -275,6 +302,17 @@ impl Pkcs12Store {
 
     pub fn is_verified(&self) -> bool {
         self.verified
+    }
+
+    /// True when the file has a MacData (whether or not it was checked).
+    pub fn has_mac(&self) -> bool {
+        self.has_mac
+    }
+
+    /// Why Java cannot load this file although it could be read here (see
+    /// [`crate::keystore::Keystore::java_load_problem`]).
+    pub fn java_load_problem(&self) -> Option<&JavaLoadProblem> {
+        self.java_problem.as_ref()
     }
 
     /// The protection of each ContentInfo, in file order (new content not yet written is
@@ -780,7 +818,7 @@ fn auth_safe_content(auth: &Tlv<'_>) -> Result<Vec<u8>, KeystoreError> {
     if ct.value != oids::DATA {
         return Err(KeystoreError::Malformed(format!(
             "the authSafe content type is {}, not data",
-            asn1::oid_string(ct.value)
+            oids::describe(ct.value)
         )));
     }
     let explicit = a.read(asn1::CTX0, "the authSafe content")?;
@@ -798,7 +836,8 @@ fn auth_safe_content(auth: &Tlv<'_>) -> Result<Vec<u8>, KeystoreError> {
 }
 
 fn parse_auth_safe(auth_safe: &[u8], with_password: bool) -> Result<Vec<Slot>, KeystoreError> {
-    let mut r = Reader::new(auth_safe, "AuthenticatedSafe");
+    let auth_safe = asn1::to_der(auth_safe, "AuthenticatedSafe", asn1::Shortfall::Malformed)?;
+    let mut r = Reader::new(&auth_safe, "AuthenticatedSafe");
     let seq = r.read(asn1::SEQUENCE, "the AuthenticatedSafe")?;
     r.finish("the AuthenticatedSafe")?;
     let mut items = Reader::new(seq.value, "AuthenticatedSafe");
@@ -830,7 +869,14 @@ fn parse_content_info(
             }
             let bytes = asn1::octets(&body, C)?;
             let bags = parse_safe_contents(&bytes)?;
-            Ok(Slot { raw: ci.raw.to_vec(), kind: SlotKind::Data, bags: Some(bags), dirty: false })
+            // A BER SafeContents is written back as the DER of its bags (each bag's content
+            // unchanged), so that an appended file is DER throughout.
+            let raw = if asn1::to_der(&bytes, "SafeContents", asn1::Shortfall::Malformed)?.as_ref() != bytes.as_ref() {
+                data_content_info(&safe_contents(&bags))
+            } else {
+                ci.raw.to_vec()
+            };
+            Ok(Slot { raw, kind: SlotKind::Data, bags: Some(bags), dirty: false })
         }
         o if o == oids::ENCRYPTED_DATA => {
             if body.tag != asn1::SEQUENCE {
@@ -838,47 +884,77 @@ fn parse_content_info(
             }
             // Without a password Java skips EncryptedData unread, so nothing in it can
             // make the load fail.
+            let mut raw = ci.raw.to_vec();
             let (alg, ciphertext) = if with_password {
-                let (alg, ciphertext) = encrypted_data_alg(&body)?;
+                let (alg, ciphertext, der) = encrypted_data_alg(&body).map_err(|e| match e {
+                    KeystoreError::JavaCannotLoad(JavaLoadProblem::Pbes2Cipher { cipher, .. }) => {
+                        KeystoreError::JavaCannotLoad(JavaLoadProblem::Pbes2Cipher {
+                            cipher,
+                            content: format!("the certificates (ContentInfo #{index})"),
+                        })
+                    }
+                    other => other,
+                })?;
+                if let Some(ed) = der {
+                    raw = asn1::seq(&[&asn1::oid(oids::ENCRYPTED_DATA), &asn1::tlv(asn1::CTX0, &[&ed])]);
+                }
                 (Some(alg), ciphertext)
             } else {
                 (None, Vec::new())
             };
             let kind = SlotKind::Encrypted { alg, form: None, ciphertext };
-            Ok(Slot { raw: ci.raw.to_vec(), kind, bags: None, dirty: false })
+            Ok(Slot { raw, kind, bags: None, dirty: false })
         }
         o if o == oids::ENVELOPED_DATA || o == oids::SIGNED_DATA => Err(KeystoreError::Unsupported(
             "PKCS#12 content protected with public keys (envelopedData/signedData); Java keystores use passwords".into(),
         )),
-        o => Err(KeystoreError::Unsupported(format!("PKCS#12 content of type {}", asn1::oid_string(o)))),
+        o => Err(KeystoreError::Unsupported(format!("PKCS#12 content of type {}", oids::describe(o)))),
     }
 }
 
-/// The algorithm and ciphertext of an EncryptedData.
-fn encrypted_data_alg(ed: &Tlv<'_>) -> Result<(EncAlg, Vec<u8>), KeystoreError> {
+/// The algorithm and ciphertext of an EncryptedData, and, when its encryptedContent was in
+/// the constructed (BER) form, the EncryptedData re-encoded with it primitive (DER).
+type EncryptedParts = (EncAlg, Vec<u8>, Option<Vec<u8>>);
+
+fn encrypted_data_alg(ed: &Tlv<'_>) -> Result<EncryptedParts, KeystoreError> {
     const E: &str = "EncryptedData";
     let mut r = Reader::new(ed.value, E);
-    let _version = r.read(asn1::INTEGER, "the EncryptedData version")?;
+    let version = r.read(asn1::INTEGER, "the EncryptedData version")?;
     let eci = r.read(asn1::SEQUENCE, "EncryptedContentInfo")?;
+    let unprotected = &ed.value[ed.value.len() - r.remaining()..];
     // unprotectedAttrs [1] may follow; it carries nothing Java uses.
     let mut e = Reader::new(eci.value, E);
     let ct = e.read(asn1::OID, "the encrypted content type")?;
     if ct.value != oids::DATA {
         return Err(asn1::malformed(
             E,
-            format!("encrypted content of type {}", asn1::oid_string(ct.value)),
+            format!("encrypted content of type {}", oids::describe(ct.value)),
         ));
     }
     let alg_tlv = e.read(asn1::SEQUENCE, "contentEncryptionAlgorithm")?;
     let alg = EncAlg::parse(&alg_tlv)?;
-    let ciphertext = match e.peek_tag() {
-        Some(asn1::CTX0_PRIM) => e.read(asn1::CTX0_PRIM, "encryptedContent")?.value.to_vec(),
+    let (ciphertext, constructed) = match e.peek_tag() {
+        Some(asn1::CTX0_PRIM) => (
+            e.read(asn1::CTX0_PRIM, "encryptedContent")?.value.to_vec(),
+            false,
+        ),
         // The constructed form (BER) holds OCTET STRING chunks.
-        Some(asn1::CTX0) => asn1::octets(&e.read(asn1::CTX0, "encryptedContent")?, E)?.into_owned(),
-        _ => Vec::new(),
+        Some(asn1::CTX0) => (
+            asn1::octets(&e.read(asn1::CTX0, "encryptedContent")?, E)?.into_owned(),
+            true,
+        ),
+        _ => (Vec::new(), false),
     };
     e.finish("encryptedContent")?;
-    Ok((alg, ciphertext))
+    let der = constructed.then(|| {
+        let eci = asn1::seq(&[
+            ct.raw,
+            alg_tlv.raw,
+            &asn1::tlv(asn1::CTX0_PRIM, &[&ciphertext]),
+        ]);
+        asn1::seq(&[version.raw, &eci, unprotected])
+    });
+    Ok((alg, ciphertext, der))
 }
 
 /// Decrypts an EncryptedData slot with the first password form that yields SafeContents.
@@ -924,7 +1000,8 @@ fn decrypt_slot(
 
 fn parse_safe_contents(bytes: &[u8]) -> Result<Vec<Bag>, KeystoreError> {
     const S: &str = "SafeContents";
-    let mut r = Reader::new(bytes, S);
+    let bytes = asn1::to_der(bytes, S, asn1::Shortfall::Malformed)?;
+    let mut r = Reader::new(&bytes, S);
     let seq = r.read(asn1::SEQUENCE, "SafeContents")?;
     r.finish("SafeContents")?;
     let mut items = Reader::new(seq.value, S);
@@ -956,9 +1033,25 @@ fn parse_bag(tlv: &Tlv<'_>) -> Result<Bag, KeystoreError> {
             let values = ar.read(asn1::SET, "the attribute values")?;
             ar.finish("the attribute values")?;
             let mut vr = Reader::new(values.value, B);
-            let first = vr
-                .read_any()
-                .map_err(|_| asn1::malformed(B, "an attribute without a value"))?;
+            // Windows writes "Microsoft Local Key set" with an empty value SET; Java keeps
+            // such unknown attributes as they are, and so do we. An empty trustedKeyUsage is
+            // still a trusted certificate to Java; an empty friendlyName or localKeyId makes
+            // Java's loader fail (it reads their first value).
+            if vr.is_empty() {
+                match oid.value {
+                    o if o == oids::FRIENDLY_NAME || o == oids::LOCAL_KEY_ID => {
+                        return Err(KeystoreError::JavaCannotLoad(
+                            JavaLoadProblem::EmptyAttribute {
+                                attribute: oids::name(o).unwrap_or("friendlyName"),
+                            },
+                        ))
+                    }
+                    o if o == oids::ORACLE_TRUSTED_KEY_USAGE => trusted = true,
+                    _ => {}
+                }
+                continue;
+            }
+            let first = vr.read_any()?;
             match oid.value {
                 o if o == oids::FRIENDLY_NAME => {
                     if first.tag != asn1::BMP_STRING {
@@ -1005,7 +1098,7 @@ fn parse_bag(tlv: &Tlv<'_>) -> Result<Bag, KeystoreError> {
             if cert_id.value != oids::X509_CERTIFICATE {
                 return Err(KeystoreError::Unsupported(format!(
                     "a CertBag holding a {} certificate (only X.509 exists in Java)",
-                    asn1::oid_string(cert_id.value)
+                    oids::describe(cert_id.value)
                 )));
             }
             let mut cr = Reader::new(cv.value, "CertBag");
@@ -1413,6 +1506,325 @@ mod tests {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         assert_eq!(s.entries().len(), 5000);
         assert!(s.entries().iter().all(|e| e.certs.len() == MAX_CHAIN));
+    }
+
+    /// A protected PFX: the bags in one EncryptedData under `alg`, a SHA-256 MAC.
+    fn protected_pfx(alg: &EncAlg, bags: &[Vec<u8>], pw: &str) -> Vec<u8> {
+        protected_pfx_with(alg, bags, pw, |ci| ci)
+    }
+
+    /// [`protected_pfx`] with the EncryptedData ContentInfo transformed (the MAC follows).
+    fn protected_pfx_with(
+        alg: &EncAlg,
+        bags: &[Vec<u8>],
+        pw: &str,
+        f: impl Fn(Vec<u8>) -> Vec<u8>,
+    ) -> Vec<u8> {
+        let form = &pbe::password_forms(pw)[0];
+        let parts: Vec<&[u8]> = bags.iter().map(Vec::as_slice).collect();
+        let ci = f(encrypted_content_info(alg, form, &seq(&parts)).unwrap());
+        let auth_safe = seq(&[&ci]);
+        let template = MacParams {
+            hash: pbe::HashAlg::Sha256,
+            null_param: true,
+            digest: Vec::new(),
+            salt: Vec::new(),
+            iterations: 100,
+            iterations_default: false,
+        };
+        let mac = template.renew(form, &auth_safe).unwrap();
+        let auth = seq(&[
+            &oid(oids::DATA),
+            &tlv(asn1::CTX0, &[&asn1::octet_string(&auth_safe)]),
+        ]);
+        seq(&[&asn1::uint_der(3), &auth, &mac])
+    }
+
+    fn pbes2(aes_key_len: usize) -> EncAlg {
+        EncAlg::Pbes2(pbe::Pbes2 {
+            prf: pbe::Prf::Sha256,
+            prf_field: pbe::PrfField::OidNull,
+            key_length: None,
+            iterations: 100,
+            salt: vec![1; 16],
+            aes_key_len,
+            iv: [2; 16],
+        })
+    }
+
+    fn indefinite(tag: u8, parts: &[&[u8]]) -> Vec<u8> {
+        let mut v = vec![tag, 0x80];
+        for p in parts {
+            v.extend_from_slice(p);
+        }
+        v.extend([0, 0]);
+        v
+    }
+
+    /// A constructed OCTET STRING in two chunks, indefinite length.
+    fn chunked(content: &[u8]) -> Vec<u8> {
+        let mid = content.len() / 2;
+        indefinite(
+            0x24,
+            &[
+                &asn1::octet_string(&content[..mid]),
+                &asn1::octet_string(&content[mid..]),
+            ],
+        )
+    }
+
+    /// Whether the DER reading of `data` is `data` itself.
+    fn is_der(data: &[u8]) -> bool {
+        matches!(
+            asn1::to_der(data, "t", asn1::Shortfall::Malformed),
+            Ok(std::borrow::Cow::Borrowed(_))
+        )
+    }
+
+    /// A BER PFX (as Mozilla and Netscape export): read like its DER twin; appending
+    /// writes DER throughout, with every bag's content kept.
+    #[test]
+    fn ber_is_read_and_appended_as_der() {
+        let leaf = cert("Leaf", "Leaf");
+        let ca = cert("CA", "CA");
+        let key = key_bag(attrs(Some("k"), Some("id"), false));
+        let leaf_bag = cert_bag(&leaf, attrs(Some("k"), Some("id"), false));
+        let ca_bag = cert_bag(&ca, attrs(Some("ca"), None, true));
+        let der = pfx(&[vec![key.clone(), leaf_bag.clone(), ca_bag.clone()]]);
+
+        // One bag in BER too: its outer SEQUENCE indefinite, the same content inside.
+        let ca_bag_ber = {
+            let mut r = Reader::new(&ca_bag, "t");
+            let t = r.read_any().unwrap();
+            indefinite(0x30, &[t.value])
+        };
+        let safe_contents = indefinite(0x30, &[&key, &leaf_bag, &ca_bag_ber]);
+        let data_ci = indefinite(
+            0x30,
+            &[
+                &oid(oids::DATA),
+                &indefinite(asn1::CTX0, &[&chunked(&safe_contents)]),
+            ],
+        );
+        let auth_safe = indefinite(0x30, &[&data_ci]);
+        let auth = indefinite(
+            0x30,
+            &[
+                &oid(oids::DATA),
+                &indefinite(asn1::CTX0, &[&chunked(&auth_safe)]),
+            ],
+        );
+        let ber = indefinite(0x30, &[&asn1::uint_der(3), &auth]);
+        assert!(!is_der(&ber));
+
+        let twin = Pkcs12Store::parse(&der, None).unwrap();
+        let mut s = Pkcs12Store::parse(&ber, None).unwrap();
+        assert_eq!(s.entries(), twin.entries());
+        assert_eq!(s.to_bytes(None).unwrap(), ber, "unchanged is the original");
+
+        s.add_trusted_cert("new", &cert("N", "N"), 0).unwrap();
+        let out = s.to_bytes(None).unwrap();
+        // DER at every level: the PFX, the AuthenticatedSafe, each SafeContents.
+        assert!(is_der(&out));
+        let mut r = Reader::new(&out, "t");
+        let pfx_tlv = r.read_any().unwrap();
+        let mut r = Reader::new(pfx_tlv.value, "t");
+        r.read_any().unwrap();
+        let auth_tlv = r.read_any().unwrap();
+        let auth_safe_out = auth_safe_content(&auth_tlv).unwrap();
+        assert!(is_der(&auth_safe_out));
+        let slots = parse_auth_safe(&auth_safe_out, false).unwrap();
+        assert_eq!(slots.len(), 2);
+        for slot in &slots {
+            assert!(is_der(&slot.raw));
+            let mut c = Reader::new(&slot.raw, "t");
+            let ci = c.read_any().unwrap();
+            let mut c = Reader::new(ci.value, "t");
+            c.read_any().unwrap();
+            let content = c.read_any().unwrap();
+            let os = Reader::new(content.value, "t").read_any().unwrap();
+            assert!(is_der(os.value));
+        }
+        // Every original bag, in its DER form, is in the output.
+        for bag in [&key, &leaf_bag, &ca_bag] {
+            assert!(out.windows(bag.len()).any(|w| w == &bag[..]));
+        }
+        let re = Pkcs12Store::parse(&out, None).unwrap();
+        assert_eq!(re.entries(), s.entries());
+    }
+
+    /// An EncryptedData whose encryptedContent is in the constructed (BER) form: read, and
+    /// written back with it primitive, the ciphertext unchanged.
+    #[test]
+    fn ber_encrypted_content_becomes_primitive() {
+        let alg = pbes2(32);
+        let bags = vec![cert_bag(&cert("A", "A"), attrs(Some("a"), None, true))];
+        let to_ber = |ci: Vec<u8>| -> Vec<u8> {
+            // ContentInfo { oid, [0] { EncryptedData { version, ECI { ct, alg, [0] ct } } } }
+            let mut r = Reader::new(&ci, "t");
+            let ci_t = r.read_any().unwrap();
+            let mut r = Reader::new(ci_t.value, "t");
+            let ct_oid = r.read_any().unwrap();
+            let wrap = r.read_any().unwrap();
+            let ed = Reader::new(wrap.value, "t").read_any().unwrap();
+            let mut r = Reader::new(ed.value, "t");
+            let version = r.read_any().unwrap();
+            let eci = r.read_any().unwrap();
+            let mut r = Reader::new(eci.value, "t");
+            let (t, a, c) = (
+                r.read_any().unwrap(),
+                r.read_any().unwrap(),
+                r.read_any().unwrap(),
+            );
+            let body = c.value;
+            let mid = body.len() / 2;
+            let chunks = indefinite(
+                asn1::CTX0,
+                &[
+                    &asn1::octet_string(&body[..mid]),
+                    &asn1::octet_string(&body[mid..]),
+                ],
+            );
+            let eci = seq(&[t.raw, a.raw, &chunks]);
+            seq(&[ct_oid.raw, &tlv(asn1::CTX0, &[&seq(&[version.raw, &eci])])])
+        };
+        let ber = protected_pfx_with(&alg, &bags, "pw", to_ber);
+        let plain = protected_pfx(&alg, &bags, "pw");
+        assert!(is_der(&plain));
+        let mut s = Pkcs12Store::parse(&ber, Some("pw")).unwrap();
+        assert_eq!(
+            s.entries(),
+            Pkcs12Store::parse(&plain, Some("pw")).unwrap().entries()
+        );
+        assert!(is_der(&s.slots[0].raw));
+        s.add_trusted_cert("b", &cert("B", "B"), 0).unwrap();
+        let out = s.to_bytes(Some("pw")).unwrap();
+        let re = Pkcs12Store::parse(&out, Some("pw")).unwrap();
+        assert_eq!(re.entries().len(), 2);
+        assert!(re.slots.iter().all(|slot| is_der(&slot.raw)));
+    }
+
+    /// Windows' "Microsoft Local Key set" has no value: read as Java reads it, and kept.
+    #[test]
+    fn an_attribute_with_an_empty_value_set_is_kept() {
+        let ca = cert("W", "W");
+        let empty = seq(&[&oid(oids::MS_LOCAL_KEY_SET), &set_of(vec![])]);
+        let name = seq(&[
+            &oid(oids::FRIENDLY_NAME),
+            &set_of(vec![asn1::bmp_string("w")]),
+        ]);
+        // An empty trustedKeyUsage still makes a trusted certificate, as in Java.
+        let usage = seq(&[&oid(oids::ORACLE_TRUSTED_KEY_USAGE), &set_of(vec![])]);
+        let bag = cert_bag(&ca, set_of(vec![empty.clone(), name, usage]));
+        let file = pfx(&[vec![bag.clone()]]);
+        let mut s = Pkcs12Store::parse(&file, None).unwrap();
+        assert_eq!(
+            summary(&s),
+            vec![("w".into(), EntryKind::TrustedCert, vec![ca], None)]
+        );
+        s.add_trusted_cert("new", &cert("N", "N"), 0).unwrap();
+        let out = s.to_bytes(None).unwrap();
+        assert!(
+            out.windows(bag.len()).any(|w| w == bag),
+            "the bag is kept as it was"
+        );
+
+        // An empty friendlyName or localKeyId: Java's loader fails, and says so here.
+        for attr in [oids::FRIENDLY_NAME, oids::LOCAL_KEY_ID] {
+            let bad = cert_bag(
+                &cert("X", "X"),
+                set_of(vec![seq(&[&oid(attr), &set_of(vec![])])]),
+            );
+            match Pkcs12Store::parse(&pfx(&[vec![bad]]), None) {
+                Err(KeystoreError::JavaCannotLoad(JavaLoadProblem::EmptyAttribute {
+                    attribute,
+                })) => {
+                    assert_eq!(Some(attribute), oids::name(attr))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    /// PBES2 with AES-192: read, but Java cannot load it, so it is never written; other
+    /// PBES2 ciphers (DES-EDE3-CBC, as Bouncy Castle writes) are refused, named.
+    #[test]
+    fn pbes2_ciphers_java_refuses() {
+        let ca = cert("A", "A");
+        let bags = vec![cert_bag(&ca, attrs(Some("a"), None, true))];
+        let file = protected_pfx(&pbes2(24), &bags, "pw");
+        let s = Pkcs12Store::parse(&file, Some("pw")).unwrap();
+        assert_eq!(s.entries().len(), 1);
+        let problem = s.java_load_problem().expect("AES-192 is flagged");
+        assert!(problem.to_string().contains("AES-192-CBC"), "{problem}");
+        // Without a password Java skips the EncryptedData, and loads the file.
+        assert!(Pkcs12Store::parse(&file, None)
+            .unwrap()
+            .java_load_problem()
+            .is_none());
+        let mut ks = crate::keystore::Keystore::parse(&file, None, Some("pw")).unwrap();
+        assert!(matches!(
+            ks.add_trusted_cert("b", &cert("B", "B"), 0),
+            Err(KeystoreError::JavaCannotLoad(_))
+        ));
+        assert!(matches!(
+            ks.to_bytes(Some("pw")),
+            Err(KeystoreError::JavaCannotLoad(_))
+        ));
+
+        // The same with AES-256 is fine.
+        let ok = protected_pfx(&pbes2(32), &bags, "pw");
+        assert!(Pkcs12Store::parse(&ok, Some("pw"))
+            .unwrap()
+            .java_load_problem()
+            .is_none());
+
+        // DES-EDE3-CBC in PBES2 (1.2.840.113549.3.7), as Bouncy Castle writes it.
+        let des = asn1::oid(oids::DES_EDE3_CBC);
+        let alg_tlv = {
+            let params = seq(&[
+                &seq(&[
+                    &oid(oids::PBKDF2),
+                    &seq(&[&asn1::octet_string(&[1; 16]), &asn1::uint_der(100)]),
+                ]),
+                &seq(&[&des, &asn1::octet_string(&[2; 8])]),
+            ]);
+            seq(&[&oid(oids::PBES2), &params])
+        };
+        let t = Reader::new(&alg_tlv, "t").read_any().unwrap();
+        match EncAlg::parse(&t) {
+            Err(KeystoreError::JavaCannotLoad(JavaLoadProblem::Pbes2Cipher { cipher, .. })) => {
+                assert_eq!(cipher, "DES-EDE3-CBC")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// OpenSSL's legacy PBE-SHA1-RC4-128 certificates: read, and appended with the same.
+    #[test]
+    fn rc4_certificates_are_read_and_appended_alike() {
+        let alg = EncAlg::Pkcs12(pbe::Pkcs12Pbe {
+            cipher: pbe::LegacyCipher::Rc4_128,
+            salt: vec![3; 8],
+            iterations: 100,
+        });
+        let bags = vec![cert_bag(&cert("A", "A"), attrs(Some("a"), None, true))];
+        let file = protected_pfx(&alg, &bags, "pw");
+        let mut s = Pkcs12Store::parse(&file, Some("pw")).unwrap();
+        assert_eq!(s.entries().len(), 1);
+        assert!(matches!(
+            Pkcs12Store::parse(&file, Some("wrong")),
+            Err(KeystoreError::WrongPassword(_))
+        ));
+        s.add_trusted_cert("b", &cert("B", "B"), 0).unwrap();
+        let re = Pkcs12Store::parse(&s.to_bytes(Some("pw")).unwrap(), Some("pw")).unwrap();
+        assert_eq!(re.entries().len(), 2);
+        let contents = re.contents();
+        assert_eq!(contents.len(), 2);
+        assert!(contents.iter().all(|c| matches!(
+            c,
+            ContentProtection::Encrypted { algorithm, .. } if algorithm.starts_with("PBE-SHA1-RC4-128")
+        )));
     }
 
     #[test]

@@ -6,6 +6,13 @@
 //! serializable objects, class descriptors, strings, primitive arrays, references, null)
 //! and fails closed with `Unsupported` on any other token. Guessing wrong would misplace
 //! every following entry, and the file could then not be written back faithfully.
+//!
+//! It also checks what `JceKeyStore.engineLoad` checks while it deserializes (its
+//! `DeserializationChecker` filter and `ObjectInputStream`'s class checks), so that a file
+//! Java refuses with "Invalid secret key format" is named as such: the object must be a
+//! `com.sun.crypto.provider.SealedObjectForKeyProtector` (with Java's serialVersionUID) whose
+//! superclass is `javax.crypto.SealedObject` or absent, and whose field values are null,
+//! strings or `byte[]`, with the field types Java declares.
 
 use crate::keystore::KeystoreError;
 
@@ -27,6 +34,21 @@ const SC_ENUM: u8 = 0x10;
 /// Handles are numbered from this value in each stream.
 const BASE_HANDLE: u32 = 0x007E_0000;
 
+/// The classes Java's JCEKS loader accepts, with the serialVersionUIDs of the JDK.
+const SEALED_KEY_CLASS: &[u8] = b"com.sun.crypto.provider.SealedObjectForKeyProtector";
+const SEALED_KEY_SUID: [u8; 8] = (-3_650_226_485_480_866_989_i64).to_be_bytes();
+const SEALED_OBJECT_CLASS: &[u8] = b"javax.crypto.SealedObject";
+const SEALED_OBJECT_SUID: [u8; 8] = 4_482_838_265_551_344_752_i64.to_be_bytes();
+const BYTE_ARRAY_CLASS: &[u8] = b"[B";
+const BYTE_ARRAY_SUID: [u8; 8] = (-5_984_413_125_824_719_648_i64).to_be_bytes();
+/// javax.crypto.SealedObject's serializable fields: (name, type signature).
+const SEALED_OBJECT_FIELDS: [(&[u8], &[u8]); 4] = [
+    (b"encodedParams", b"[B"),
+    (b"encryptedContent", b"[B"),
+    (b"paramsAlg", b"Ljava/lang/String;"),
+    (b"sealAlg", b"Ljava/lang/String;"),
+];
+
 /// A sealed key nests three levels deep; anything far deeper is not what JCEKS writes, and
 /// the bound keeps hostile input from exhausting the stack.
 const MAX_DEPTH: usize = 32;
@@ -40,7 +62,8 @@ enum Handle {
     /// yet, which rules out cyclic hierarchies.
     PendingClass,
     Class(usize),
-    String,
+    /// Index into `Skipper::strings`.
+    String(usize),
     Other,
 }
 
@@ -52,8 +75,12 @@ enum Field {
 
 #[derive(Debug)]
 struct ClassDesc {
+    name: Vec<u8>,
+    suid: [u8; 8],
     flags: u8,
     fields: Vec<Field>,
+    /// Per field: its name and type signature (the code, or `[..`/`L..;` for objects).
+    signatures: Vec<(Vec<u8>, Vec<u8>)>,
     superclass: Option<usize>,
     /// Number of classes from this one up to the top of its hierarchy.
     hierarchy: usize,
@@ -92,16 +119,39 @@ struct Skipper<'a> {
     /// One slot per handle the stream has assigned; each costs at least one input byte.
     handles: Vec<Handle>,
     classes: Vec<ClassDesc>,
+    /// The strings the stream defined (they are bounded by the input).
+    strings: Vec<&'a [u8]>,
+    /// What the values of the top-level object's fields are, as Java's filter sees them.
+    top_values: Vec<Value>,
+}
+
+/// The kind of one object field's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Value {
+    /// Null, a string or a back-reference: not filtered by Java.
+    Unfiltered,
+    /// A new object or array, of this class.
+    Of(usize),
+}
+
+/// One skipped stream: where it ends, and why Java's JCEKS loader would reject it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub end: usize,
+    /// None when the object is a sealed key as Java reads it; else what it is instead.
+    pub java_rejects: Option<String>,
 }
 
 /// Skips the serialization stream that starts at `data[start..]` and returns the offset just
 /// after it. Offsets in errors are from the start of `data` (the keystore file).
-pub fn skip_stream(data: &[u8], start: usize) -> Result<usize, KeystoreError> {
+pub fn skip_stream(data: &[u8], start: usize) -> Result<Skipped, KeystoreError> {
     let mut s = Skipper {
         data,
         pos: start,
         handles: Vec::new(),
         classes: Vec::new(),
+        strings: Vec::new(),
+        top_values: Vec::new(),
     };
     let magic = s.take(4, "the serialization stream header")?;
     if magic != STREAM_MAGIC {
@@ -110,7 +160,7 @@ pub fn skip_stream(data: &[u8], start: usize) -> Result<usize, KeystoreError> {
         )));
     }
     let at = s.pos;
-    match s.peek()? {
+    let class = match s.peek()? {
         TC_OBJECT => s.skip_content(0)?,
         t => {
             return Err(KeystoreError::Unsupported(format!(
@@ -118,8 +168,16 @@ pub fn skip_stream(data: &[u8], start: usize) -> Result<usize, KeystoreError> {
                 token_name(t)
             )))
         }
-    }
-    Ok(s.pos)
+    };
+    let java_rejects = class.and_then(|c| s.java_rejects(c));
+    Ok(Skipped {
+        end: s.pos,
+        java_rejects,
+    })
+}
+
+fn show(name: &[u8]) -> String {
+    String::from_utf8_lossy(name).into_owned()
 }
 
 impl<'a> Skipper<'a> {
@@ -203,33 +261,103 @@ impl<'a> Skipper<'a> {
             })
     }
 
-    /// One `content` of the grammar that may stand where an object value is expected.
-    fn skip_content(&mut self, depth: usize) -> Result<(), KeystoreError> {
+    /// Why Java's loader rejects a top-level object of class `class`, if it does.
+    fn java_rejects(&self, class: usize) -> Option<String> {
+        let c = self.classes.get(class)?;
+        if c.name != SEALED_KEY_CLASS {
+            return Some(format!("a serialized {}", show(&c.name)));
+        }
+        if c.suid != SEALED_KEY_SUID {
+            return Some(format!(
+                "a {} with serialVersionUID {}, not Java's",
+                show(&c.name),
+                i64::from_be_bytes(c.suid)
+            ));
+        }
+        if c.flags & (SC_SERIALIZABLE | SC_EXTERNALIZABLE) != SC_SERIALIZABLE {
+            return Some(format!(
+                "a {} with class flags {:#04x}",
+                show(&c.name),
+                c.flags
+            ));
+        }
+        if let Some(sup) = c.superclass.and_then(|s| self.classes.get(s)) {
+            if sup.name != SEALED_OBJECT_CLASS || sup.superclass.is_some() {
+                return Some(format!(
+                    "a sealed key whose superclass is {}, not javax.crypto.SealedObject",
+                    show(&sup.name)
+                ));
+            }
+            if sup.suid != SEALED_OBJECT_SUID {
+                return Some(format!(
+                    "a sealed key whose javax.crypto.SealedObject has serialVersionUID {}, not Java's",
+                    i64::from_be_bytes(sup.suid)
+                ));
+            }
+            for (name, sig) in &sup.signatures {
+                if let Some((_, want)) = SEALED_OBJECT_FIELDS.iter().find(|(n, _)| n == name) {
+                    if sig != want {
+                        return Some(format!(
+                            "a sealed key whose field {} is declared {}, not {}",
+                            show(name),
+                            show(sig),
+                            show(want)
+                        ));
+                    }
+                }
+            }
+        }
+        for v in &self.top_values {
+            if let Value::Of(id) = v {
+                let Some(vc) = self.classes.get(*id) else {
+                    continue;
+                };
+                if vc.name != BYTE_ARRAY_CLASS {
+                    return Some(format!(
+                        "a sealed key holding a {} (Java's filter allows only byte[] there)",
+                        show(&vc.name)
+                    ));
+                }
+                if vc.suid != BYTE_ARRAY_SUID {
+                    return Some(
+                        "a sealed key holding a byte[] with another serialVersionUID".into(),
+                    );
+                }
+            }
+        }
+        None
+    }
+
+    /// One `content` of the grammar that may stand where an object value is expected;
+    /// returns the class of a new object or array.
+    fn skip_content(&mut self, depth: usize) -> Result<Option<usize>, KeystoreError> {
         self.check_depth(depth)?;
         let at = self.pos;
         match self.peek()? {
             TC_NULL => {
                 self.pos += 1;
-                Ok(())
+                Ok(None)
             }
             TC_REFERENCE => {
                 self.pos += 1;
                 // Any earlier handle, even an object still being read, is a valid back-reference.
-                self.reference().map(|_| ())
+                self.reference().map(|_| None)
             }
-            TC_CLASSDESC => self.class_desc(depth).map(|_| ()),
+            TC_CLASSDESC => self.class_desc(depth).map(|_| None),
             TC_STRING => {
                 self.pos += 1;
-                self.new_handle(Handle::String);
-                self.utf("a string").map(|_| ())
+                let s = self.utf("a string")?;
+                self.strings.push(s);
+                self.new_handle(Handle::String(self.strings.len() - 1));
+                Ok(None)
             }
             TC_OBJECT => {
                 self.pos += 1;
-                self.object(at, depth)
+                self.object(at, depth).map(Some)
             }
             TC_ARRAY => {
                 self.pos += 1;
-                self.array(at, depth)
+                self.array(at, depth).map(Some)
             }
             t => Err(self.unsupported(
                 at,
@@ -241,7 +369,7 @@ impl<'a> Skipper<'a> {
         }
     }
 
-    fn object(&mut self, at: usize, depth: usize) -> Result<(), KeystoreError> {
+    fn object(&mut self, at: usize, depth: usize) -> Result<usize, KeystoreError> {
         let Some(class) = self.class_desc(depth + 1)? else {
             return Err(self.malformed(at, "an object without a class"));
         };
@@ -280,14 +408,20 @@ impl<'a> Skipper<'a> {
                     Field::Primitive(w) => {
                         self.take(w, "a primitive field value")?;
                     }
-                    Field::Object => self.skip_content(depth + 1)?,
+                    Field::Object => {
+                        let value = self.skip_content(depth + 1)?;
+                        if depth == 0 {
+                            self.top_values
+                                .push(value.map_or(Value::Unfiltered, Value::Of));
+                        }
+                    }
                 }
             }
         }
-        Ok(())
+        Ok(class)
     }
 
-    fn array(&mut self, at: usize, depth: usize) -> Result<(), KeystoreError> {
+    fn array(&mut self, at: usize, depth: usize) -> Result<usize, KeystoreError> {
         let Some(class) = self.class_desc(depth + 1)? else {
             return Err(self.malformed(at, "an array without a class"));
         };
@@ -310,7 +444,7 @@ impl<'a> Skipper<'a> {
             .ok()
             .and_then(|n| n.checked_mul(width))
             .ok_or_else(|| self.malformed(size_at, "array length overflows"))?;
-        self.take(bytes, "array elements").map(|_| ())
+        self.take(bytes, "array elements").map(|_| class)
     }
 
     /// A `classDesc`: a new descriptor, a reference to one, or null.
@@ -342,7 +476,8 @@ impl<'a> Skipper<'a> {
 
     fn new_class_desc(&mut self, depth: usize) -> Result<usize, KeystoreError> {
         let name = self.utf("a class name")?;
-        self.take(8, "a serialVersionUID")?;
+        let mut suid = [0u8; 8];
+        suid.copy_from_slice(self.take(8, "a serialVersionUID")?);
         let handle = self.new_handle(Handle::PendingClass);
         let flags = self.u8("class flags")?;
         let count_at = self.pos;
@@ -352,20 +487,22 @@ impl<'a> Skipper<'a> {
         }
         // Pushed one by one: every field costs at least three input bytes.
         let mut fields = Vec::new();
+        let mut signatures = Vec::new();
         for _ in 0..count {
             let code_at = self.pos;
             let code = self.u8("a field type code")?;
-            self.utf("a field name")?;
-            let field = match code {
-                b'[' | b'L' => {
-                    self.field_class_name(depth)?;
-                    Field::Object
-                }
-                c => Field::Primitive(primitive_width(c).ok_or_else(|| {
-                    self.malformed(code_at, format!("unknown field type code {c:#04x}"))
-                })?),
+            let field_name = self.utf("a field name")?;
+            let (field, signature) = match code {
+                b'[' | b'L' => (Field::Object, self.field_class_name(depth)?.to_vec()),
+                c => (
+                    Field::Primitive(primitive_width(c).ok_or_else(|| {
+                        self.malformed(code_at, format!("unknown field type code {c:#04x}"))
+                    })?),
+                    vec![c],
+                ),
             };
             fields.push(field);
+            signatures.push((field_name.to_vec(), signature));
         }
         // classAnnotation: objects written by annotateClass, up to TC_ENDBLOCKDATA.
         loop {
@@ -391,8 +528,11 @@ impl<'a> Skipper<'a> {
             _ => None,
         };
         self.classes.push(ClassDesc {
+            name: name.to_vec(),
+            suid,
             flags,
             fields,
+            signatures,
             superclass,
             hierarchy,
             array,
@@ -405,16 +545,18 @@ impl<'a> Skipper<'a> {
     }
 
     /// The type string of an object field: a new string or a reference to one.
-    fn field_class_name(&mut self, depth: usize) -> Result<(), KeystoreError> {
+    fn field_class_name(&mut self, depth: usize) -> Result<&'a [u8], KeystoreError> {
         self.check_depth(depth)?;
         let at = self.pos;
         match self.u8("a field class name")? {
             TC_STRING => {
-                self.new_handle(Handle::String);
-                self.utf("a field class name").map(|_| ())
+                let s = self.utf("a field class name")?;
+                self.strings.push(s);
+                self.new_handle(Handle::String(self.strings.len() - 1));
+                Ok(s)
             }
             TC_REFERENCE => match self.reference()? {
-                Handle::String => Ok(()),
+                Handle::String(i) => Ok(self.strings.get(i).copied().unwrap_or_default()),
                 _ => Err(self.malformed(
                     at,
                     "a field class name refers to something that is not a string",
@@ -482,7 +624,72 @@ mod tests {
         let s = sealed_key();
         data.extend(&s);
         data.extend([0, 0, 0, 1]);
-        assert_eq!(skip_stream(&data, 3).unwrap(), 3 + s.len());
+        assert_eq!(
+            skip_stream(&data, 3).unwrap(),
+            Skipped {
+                end: 3 + s.len(),
+                java_rejects: None
+            }
+        );
+    }
+
+    /// What Java's loader rejects is found, and the stream is still skipped exactly.
+    #[test]
+    fn names_what_java_rejects() {
+        let ok = sealed_key();
+        let verdict = |v: &[u8]| skip_stream(v, 0).map(|s| (s.end == v.len(), s.java_rejects));
+        assert_eq!(verdict(&ok).unwrap(), (true, None));
+
+        // A bare javax.crypto.SealedObject (pyjks' unknown_sealed_object_sealAlg): the
+        // class at depth 1 must be SealedObjectForKeyProtector.
+        let name = b"com.sun.crypto.provider.SealedObjectForKeyProtector";
+        let sup_at = 4 + 2 + 2 + name.len() + 8 + 1 + 2 + 1;
+        let mut bare = ok[..6].to_vec();
+        bare.extend(&ok[sup_at + 1..]);
+        // The references to handles shift by one (no SOFKP descriptor): rebuild them.
+        let bare: Vec<u8> = {
+            let mut v = bare;
+            for i in 0..v.len().saturating_sub(3) {
+                if v[i] == TC_REFERENCE && v[i + 1] == 0x00 && v[i + 2] == 0x7E && v[i + 3] == 0x00
+                {
+                    v[i + 4] -= 1;
+                }
+            }
+            v
+        };
+        let (exact, why) = verdict(&bare).unwrap();
+        assert!(exact);
+        assert!(why.unwrap().contains("javax.crypto.SealedObject"));
+
+        // Another class altogether (pyjks' unknown_type_of_sealed_object).
+        let mut other = vec![0xAC, 0xED, 0x00, 0x05, TC_OBJECT, TC_CLASSDESC];
+        other
+            .extend(b"\x00\x15org.pyjks.DummyObject\x65\x30\xf3\x80\x90\xcb\x36\x2c\x02\x00\x00xp");
+        let (exact, why) = verdict(&other).unwrap();
+        assert!(exact);
+        assert!(why.unwrap().contains("org.pyjks.DummyObject"));
+
+        // The right class with another serialVersionUID.
+        let mut suid = ok.clone();
+        suid[4 + 2 + 2 + name.len()] ^= 1;
+        assert!(verdict(&suid)
+            .unwrap()
+            .1
+            .unwrap()
+            .contains("serialVersionUID"));
+
+        // A field declared with another type.
+        let mut typed = ok.clone();
+        let at = typed
+            .windows(b"[\x00\x0dencodedParams".len())
+            .position(|w| w == b"[\x00\x0dencodedParams")
+            .unwrap();
+        typed[at + 2 + 1 + 13 + 3] = b'I'; // "[B" -> "[I"
+        assert!(verdict(&typed)
+            .unwrap()
+            .1
+            .unwrap()
+            .contains("encodedParams"));
     }
 
     #[test]

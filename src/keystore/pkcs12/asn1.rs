@@ -257,6 +257,241 @@ pub fn oid_string(content: &[u8]) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
+// BER to DER
+
+/// Nesting deeper than this is refused; PKCS#12 nests about a dozen levels.
+const MAX_BER_DEPTH: usize = 48;
+
+/// Universal string types whose constructed (BER) form is a series of chunks.
+fn is_string_tag(base: u8) -> bool {
+    matches!(
+        base,
+        0x04 | 0x0C | 0x12 | 0x13 | 0x14 | 0x15 | 0x16 | 0x19 | 0x1A | 0x1B | 0x1C | 0x1D | 0x1E
+    )
+}
+
+/// A BER element header: (tag, length or None for indefinite, header length).
+fn ber_header(
+    data: &[u8],
+    pos: usize,
+    ctx: &str,
+    short: &dyn Fn(String) -> KeystoreError,
+) -> Result<(u8, Option<usize>, usize), KeystoreError> {
+    let rest = data.get(pos..).unwrap_or(&[]);
+    let (&tag, after) = rest
+        .split_first()
+        .ok_or_else(|| short(format!("{ctx}: an element is missing at offset {pos}")))?;
+    if tag & 0x1F == 0x1F {
+        return Err(malformed(
+            ctx,
+            format!("multi-byte tag {tag:#04X} (not used by PKCS#12)"),
+        ));
+    }
+    let (&first, after_len) = after
+        .split_first()
+        .ok_or_else(|| short(format!("{ctx}: the length is missing at offset {pos}")))?;
+    if first < 0x80 {
+        return Ok((tag, Some(usize::from(first)), 2));
+    }
+    if first == 0x80 {
+        if tag & 0x20 == 0 {
+            return Err(malformed(
+                ctx,
+                "an indefinite length on a primitive element",
+            ));
+        }
+        return Ok((tag, None, 2));
+    }
+    let n = usize::from(first & 0x7F);
+    let bytes = after_len
+        .get(..n)
+        .ok_or_else(|| short(format!("{ctx}: the length is cut at offset {pos}")))?;
+    // BER allows leading zero bytes; what is left must fit in 4 bytes.
+    let significant: &[u8] = {
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        &bytes[skip..]
+    };
+    if significant.len() > 4 {
+        return Err(malformed(ctx, format!("a length of {n} length bytes")));
+    }
+    let len = significant
+        .iter()
+        .fold(0usize, |a, &b| (a << 8) | usize::from(b));
+    Ok((tag, Some(len), 2 + n))
+}
+
+/// Whether the element at `pos` (and everything in it) is already DER as far as this codec
+/// cares: definite, minimal lengths and no constructed strings. Returns its end.
+fn der_end(
+    data: &[u8],
+    pos: usize,
+    depth: usize,
+    ctx: &str,
+    short: &dyn Fn(String) -> KeystoreError,
+) -> Result<Option<usize>, KeystoreError> {
+    if depth > MAX_BER_DEPTH {
+        return Err(KeystoreError::Unsupported(format!(
+            "{ctx}: ASN.1 nested more than {MAX_BER_DEPTH} deep"
+        )));
+    }
+    let (tag, len, header) = ber_header(data, pos, ctx, short)?;
+    let Some(len) = len else { return Ok(None) };
+    let minimal = match header {
+        2 => true,
+        h => len >= 0x80 && h == 2 + minimal_len_bytes(len),
+    };
+    let start = pos + header;
+    let end = start
+        .checked_add(len)
+        .filter(|&e| e <= data.len())
+        .ok_or_else(|| {
+            short(format!(
+                "{ctx}: an element (tag {tag:#04X}) claims {len} bytes but only {} remain",
+                data.len().saturating_sub(start)
+            ))
+        })?;
+    if !minimal || (tag & 0x20 != 0 && (tag & 0xC0 == 0) && is_string_tag(tag & !0x20)) {
+        return Ok(None);
+    }
+    if tag & 0x20 != 0 {
+        let mut p = start;
+        while p < end {
+            match der_end(&data[..end], p, depth + 1, ctx, &|m| malformed(ctx, m))? {
+                Some(e) => p = e,
+                None => return Ok(None),
+            }
+        }
+    }
+    Ok(Some(end))
+}
+
+fn minimal_len_bytes(len: usize) -> usize {
+    let bytes = len.to_be_bytes();
+    bytes.len() - bytes.iter().take_while(|&&b| b == 0).count()
+}
+
+/// Converts the BER element at `pos` to DER into `out`; returns where it ended.
+fn ber_to_der(
+    data: &[u8],
+    pos: usize,
+    depth: usize,
+    out: &mut Vec<u8>,
+    ctx: &str,
+    short: &dyn Fn(String) -> KeystoreError,
+) -> Result<usize, KeystoreError> {
+    if depth > MAX_BER_DEPTH {
+        return Err(KeystoreError::Unsupported(format!(
+            "{ctx}: ASN.1 nested more than {MAX_BER_DEPTH} deep"
+        )));
+    }
+    let (tag, len, header) = ber_header(data, pos, ctx, short)?;
+    let start = pos + header;
+    if tag & 0x20 == 0 {
+        let len = len.unwrap_or(0);
+        let end = start
+            .checked_add(len)
+            .filter(|&e| e <= data.len())
+            .ok_or_else(|| {
+                short(format!(
+                    "{ctx}: an element (tag {tag:#04X}) claims {len} bytes but only {} remain",
+                    data.len().saturating_sub(start)
+                ))
+            })?;
+        out.push(tag);
+        push_len(out, len);
+        out.extend_from_slice(&data[start..end]);
+        return Ok(end);
+    }
+    // Constructed: convert the children into a buffer, then write a definite header.
+    let limit = match len {
+        Some(len) => start
+            .checked_add(len)
+            .filter(|&e| e <= data.len())
+            .ok_or_else(|| {
+                short(format!(
+                    "{ctx}: an element (tag {tag:#04X}) claims {len} bytes but only {} remain",
+                    data.len().saturating_sub(start)
+                ))
+            })?,
+        None => data.len(),
+    };
+    let mut content = Vec::new();
+    let mut p = start;
+    let end = loop {
+        if len.is_some() && p >= limit {
+            break limit;
+        }
+        if len.is_none() {
+            match data.get(p..p + 2) {
+                Some([0, 0]) => break p + 2,
+                Some(_) => {}
+                None => {
+                    return Err(short(format!(
+                    "{ctx}: an indefinite-length element (tag {tag:#04X}) has no end-of-contents"
+                )))
+                }
+            }
+        }
+        p = ber_to_der(&data[..limit], p, depth + 1, &mut content, ctx, short)?;
+    };
+    let universal_string = tag & 0xC0 == 0 && is_string_tag(tag & !0x20);
+    if universal_string {
+        // The chunks (now primitive, of the same type) concatenated into one primitive.
+        let base = tag & !0x20;
+        let mut merged = Vec::with_capacity(content.len());
+        let mut r = Reader::new(&content, "a constructed string");
+        while !r.is_empty() {
+            let chunk = r.read_any()?;
+            if chunk.tag != base {
+                return Err(malformed(
+                    ctx,
+                    format!(
+                        "a constructed string (tag {tag:#04X}) holding a chunk of tag {:#04X}",
+                        chunk.tag
+                    ),
+                ));
+            }
+            merged.extend_from_slice(chunk.value);
+        }
+        out.push(base);
+        push_len(out, merged.len());
+        out.extend_from_slice(&merged);
+    } else if tag == 0x23 {
+        return Err(KeystoreError::Unsupported(format!(
+            "{ctx}: a constructed BIT STRING"
+        )));
+    } else {
+        out.push(tag);
+        push_len(out, content.len());
+        out.extend_from_slice(&content);
+    }
+    Ok(end)
+}
+
+/// The first element of `data` in DER (definite minimal lengths, constructed strings
+/// merged), followed by whatever came after it, unchanged; the bytes themselves when they
+/// are DER already. Contents are never changed: OCTET STRING contents (an embedded
+/// encoding, such as a SafeContents or a certificate) stay as they are, to be converted, if
+/// need be, when they are parsed in their turn. Over-long lengths are `shortfall` errors.
+pub fn to_der<'a>(
+    data: &'a [u8],
+    ctx: &'static str,
+    shortfall: Shortfall,
+) -> Result<std::borrow::Cow<'a, [u8]>, KeystoreError> {
+    let short = move |m: String| match shortfall {
+        Shortfall::Truncated => KeystoreError::Truncated(m),
+        Shortfall::Malformed => KeystoreError::Malformed(m),
+    };
+    if data.is_empty() || der_end(data, 0, 0, ctx, &short)?.is_some() {
+        return Ok(std::borrow::Cow::Borrowed(data));
+    }
+    let mut out = Vec::with_capacity(data.len());
+    let end = ber_to_der(data, 0, 0, &mut out, ctx, &short)?;
+    out.extend_from_slice(data.get(end..).unwrap_or_default());
+    Ok(std::borrow::Cow::Owned(out))
+}
+
+// ---------------------------------------------------------------------------------------
 // Writing
 
 fn push_len(out: &mut Vec<u8>, len: usize) {
@@ -409,6 +644,58 @@ mod tests {
         assert_eq!(enc, vec![0x1E, 0x08, 0, 0x6D, 0, 0x79, 0, 0x63, 0, 0x61]);
         assert_eq!(decode_bmp(&enc[2..], "t").unwrap(), "myca");
         assert!(decode_bmp(&[0], "t").is_err());
+    }
+
+    #[test]
+    fn ber_becomes_der() {
+        use std::borrow::Cow;
+        // DER stays borrowed.
+        let der = seq(&[&octet_string(b"ab"), &tlv(CTX0, &[&uint_der(1)])]);
+        assert!(matches!(
+            to_der(&der, "t", Shortfall::Malformed).unwrap(),
+            Cow::Borrowed(_)
+        ));
+        // Indefinite lengths, a chunked OCTET STRING, a non-minimal length, nested.
+        let ber = [
+            0x30, 0x80, // SEQUENCE, indefinite
+            0x24, 0x80, 0x04, 0x01, b'a', 0x04, 0x81, 0x01, b'b', 0x00,
+            0x00, // "ab" in chunks
+            0xA0, 0x80, 0x02, 0x01, 0x01, 0x00, 0x00, // [0] { INTEGER 1 }, indefinite
+            0x00, 0x00, 0xEE, // end, then a trailing byte kept as it is
+        ];
+        let out = to_der(&ber, "t", Shortfall::Malformed).unwrap();
+        let mut want = der.clone();
+        want.push(0xEE);
+        assert_eq!(out.as_ref(), &want[..]);
+        // A chunked BMPString becomes one.
+        let bmp = [0x3E, 0x80, 0x1E, 0x02, 0, b'a', 0x1E, 0x02, 0, b'b', 0, 0];
+        assert_eq!(
+            to_der(&bmp, "t", Shortfall::Malformed).unwrap().as_ref(),
+            &bmp_string("ab")[..]
+        );
+        // Every cut is an error, never a panic; a missing end-of-contents too.
+        for cut in 1..ber.len() - 3 {
+            assert!(
+                to_der(&ber[..cut], "t", Shortfall::Truncated).is_err(),
+                "cut at {cut}"
+            );
+        }
+        assert!(matches!(
+            to_der(&[0x30, 0x80, 0x05, 0x00], "t", Shortfall::Truncated),
+            Err(KeystoreError::Truncated(_))
+        ));
+        // Mixed chunk types, indefinite primitives and deep nesting are refused.
+        assert!(to_der(&[0x24, 0x80, 0x0C, 0x00, 0, 0], "t", Shortfall::Malformed).is_err());
+        assert!(to_der(&[0x04, 0x80, 0, 0], "t", Shortfall::Malformed).is_err());
+        let mut deep = Vec::new();
+        for _ in 0..100 {
+            deep.extend([0x30, 0x80]);
+        }
+        deep.extend([0u8; 200]);
+        assert!(matches!(
+            to_der(&deep, "t", Shortfall::Malformed),
+            Err(KeystoreError::Unsupported(_))
+        ));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use hmac::{KeyInit, Mac};
 use pkcs12::kdf::Pkcs12KeyType;
 
-use super::super::KeystoreError;
+use super::super::{JavaLoadProblem, KeystoreError};
 use super::asn1::{self, Reader, Tlv};
 use super::oids;
 use super::pbe::{self, HashAlg, PwForm};
@@ -31,10 +31,6 @@ impl MacParams {
         let salt = r.read(asn1::OCTET_STRING, "macSalt")?.value.to_vec();
         let iter_tlv = r.read_optional(asn1::INTEGER, "the MAC iteration count")?;
         r.finish("MacData")?;
-        let (iterations, iterations_default) = match iter_tlv {
-            Some(t) => (pbe::checked_iterations(&t, CTX)?, false),
-            None => (1, true),
-        };
 
         let mut d = Reader::new(digest_info.value, CTX);
         let alg = d.read(asn1::SEQUENCE, "digestAlgorithm")?;
@@ -42,20 +38,24 @@ impl MacParams {
         d.finish("DigestInfo")?;
         let mut a = Reader::new(alg.value, CTX);
         let oid = a.read(asn1::OID, "the MAC digest OID")?;
+        // Judged before anything else, as Java does: PBMAC1 files carry a dummy iteration
+        // count (RFC 9579 sets it to 1, forged ones to 0) and their own parameters.
+        if oid.value == oids::PBMAC1 {
+            return Err(KeystoreError::JavaCannotLoad(JavaLoadProblem::Pbmac1));
+        }
         let null_param = a
             .read_optional(asn1::NULL, "the digest parameters")?
             .is_some();
-        // Other parameters (PBMAC1 has some) are judged by the OID below.
         let hash = HashAlg::from_digest_oid(oid.value).ok_or_else(|| {
-            if oid.value == oids::PBMAC1 {
-                KeystoreError::Unsupported("a PBMAC1 MAC (RFC 9579)".into())
-            } else {
-                KeystoreError::Unsupported(format!(
-                    "a MAC with the digest {}",
-                    asn1::oid_string(oid.value)
-                ))
-            }
+            KeystoreError::Unsupported(format!(
+                "a MAC with the digest {}",
+                oids::describe(oid.value)
+            ))
         })?;
+        let (iterations, iterations_default) = match iter_tlv {
+            Some(t) => (pbe::checked_iterations(&t, CTX)?, false),
+            None => (1, true),
+        };
         Ok(MacParams {
             hash,
             null_param,
@@ -161,6 +161,24 @@ mod tests {
         assert_eq!(parsed.verify(&forms, data), Some(0));
         assert_eq!(parsed.verify(&pbe::password_forms("other"), data), None);
         assert_eq!(parsed.verify(&forms, b"tampered"), None);
+    }
+
+    /// PBMAC1 is named as what JDK 17/25 cannot verify, whatever its iteration field says.
+    #[test]
+    fn pbmac1_is_a_java_load_problem() {
+        for iterations in [1u64, 0] {
+            let alg = asn1::seq(&[&asn1::oid(oids::PBMAC1), &asn1::seq(&[])]);
+            let di = asn1::seq(&[&alg, &asn1::octet_string(&[0; 32])]);
+            let enc = asn1::seq(&[
+                &di,
+                &asn1::octet_string(&[1; 8]),
+                &asn1::uint_der(iterations),
+            ]);
+            let t = Reader::new(&enc, "t").read_any().unwrap();
+            let e = MacParams::parse(&t).unwrap_err();
+            assert_eq!(e, KeystoreError::JavaCannotLoad(JavaLoadProblem::Pbmac1));
+            assert!(e.to_string().contains("JDK 17 and 25"), "{e}");
+        }
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! Password-based encryption of PKCS#12 contents: PBES2 (PBKDF2 + AES-CBC, JDK 16+ and the
 //! 8u301/11.0.12 backports) and the PKCS#12 PBE schemes of RFC 7292 Appendix C
-//! (PBE-SHA1-RC2-40 cert bags and PBE-SHA1-3DES keys of the legacy format), plus the
-//! PKCS#12 KDF the MAC shares with the latter.
+//! (PBE-SHA1-RC2-40 cert bags and PBE-SHA1-3DES keys of the legacy format, and the
+//! PBE-SHA1-RC4-128/40 of OpenSSL's legacy mode, which Java reads too), plus the PKCS#12
+//! KDF the MAC shares with them.
 
 use cbc::cipher::block_padding::Pkcs7;
 use cbc::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit};
 use pkcs12::kdf::Pkcs12KeyType;
 use pkcs5::pbes2::{EncryptionScheme, Kdf, Parameters, Pbkdf2Params, Pbkdf2Prf, Salt};
 
-use super::super::KeystoreError;
+use rc4::StreamCipher;
+
+use super::super::{JavaLoadProblem, KeystoreError};
 use super::asn1::{self, Reader, Tlv};
 use super::oids;
 
@@ -273,6 +276,9 @@ pub enum LegacyCipher {
     Rc2_40,
     Rc2_128,
     DesEde3,
+    /// RC4 stream ciphers (no IV, no padding): Java's PBEWithSHA1AndRC4_128 / _40.
+    Rc4_128,
+    Rc4_40,
 }
 
 impl LegacyCipher {
@@ -281,15 +287,21 @@ impl LegacyCipher {
             LegacyCipher::Rc2_40 => oids::PBE_SHA1_RC2_40,
             LegacyCipher::Rc2_128 => oids::PBE_SHA1_RC2_128,
             LegacyCipher::DesEde3 => oids::PBE_SHA1_3DES,
+            LegacyCipher::Rc4_128 => oids::PBE_SHA1_RC4_128,
+            LegacyCipher::Rc4_40 => oids::PBE_SHA1_RC4_40,
         }
     }
 
     fn key_len(self) -> usize {
         match self {
-            LegacyCipher::Rc2_40 => 5,
-            LegacyCipher::Rc2_128 => 16,
+            LegacyCipher::Rc2_40 | LegacyCipher::Rc4_40 => 5,
+            LegacyCipher::Rc2_128 | LegacyCipher::Rc4_128 => 16,
             LegacyCipher::DesEde3 => 24,
         }
+    }
+
+    fn is_stream(self) -> bool {
+        matches!(self, LegacyCipher::Rc4_128 | LegacyCipher::Rc4_40)
     }
 
     fn name(self) -> &'static str {
@@ -297,6 +309,8 @@ impl LegacyCipher {
             LegacyCipher::Rc2_40 => "PBE-SHA1-RC2-40",
             LegacyCipher::Rc2_128 => "PBE-SHA1-RC2-128",
             LegacyCipher::DesEde3 => "PBE-SHA1-3DES",
+            LegacyCipher::Rc4_128 => "PBE-SHA1-RC4-128",
+            LegacyCipher::Rc4_40 => "PBE-SHA1-RC4-40",
         }
     }
 }
@@ -309,7 +323,8 @@ pub struct Pkcs12Pbe {
 }
 
 impl Pkcs12Pbe {
-    /// RFC 7292 appendix B: the cipher key and the 8-byte CBC IV, both from the BMP password.
+    /// RFC 7292 appendix B: the cipher key and the 8-byte CBC IV (none for RC4), both from
+    /// the BMP password.
     fn key_and_iv(&self, pw: &PwForm) -> (Vec<u8>, Vec<u8>) {
         let derive = |kind, len| {
             pkcs12_kdf(
@@ -321,10 +336,11 @@ impl Pkcs12Pbe {
                 len,
             )
         };
-        (
-            derive(Pkcs12KeyType::EncryptionKey, self.cipher.key_len()),
-            derive(Pkcs12KeyType::Iv, 8),
-        )
+        let key = derive(Pkcs12KeyType::EncryptionKey, self.cipher.key_len());
+        if self.cipher.is_stream() {
+            return (key, Vec::new());
+        }
+        (key, derive(Pkcs12KeyType::Iv, 8))
     }
 }
 
@@ -352,16 +368,18 @@ impl EncAlg {
             o if o == oids::PBE_SHA1_RC2_40 => LegacyCipher::Rc2_40,
             o if o == oids::PBE_SHA1_RC2_128 => LegacyCipher::Rc2_128,
             o if o == oids::PBE_SHA1_3DES => LegacyCipher::DesEde3,
-            o if o == oids::PBE_SHA1_RC4_128 || o == oids::PBE_SHA1_RC4_40 || o == oids::PBE_SHA1_2DES => {
+            o if o == oids::PBE_SHA1_RC4_128 => LegacyCipher::Rc4_128,
+            o if o == oids::PBE_SHA1_RC4_40 => LegacyCipher::Rc4_40,
+            o if o == oids::PBE_SHA1_2DES => {
                 return Err(KeystoreError::Unsupported(format!(
-                    "certificates encrypted with {} (RC4 or two-key 3DES), which Java does not write",
-                    asn1::oid_string(o)
+                    "certificates encrypted with {} (two-key triple DES), which Java does not read either",
+                    oids::describe(o)
                 )))
             }
             o => {
                 return Err(KeystoreError::Unsupported(format!(
-                    "certificates encrypted with the unknown algorithm {}",
-                    asn1::oid_string(o)
+                    "certificates encrypted with {}, which is not a password-based scheme Java reads",
+                    oids::describe(o)
                 )))
             }
         };
@@ -542,7 +560,7 @@ fn parse_pbes2(params: &Tlv<'_>) -> Result<Pbes2, KeystoreError> {
     if kdf_oid.value != oids::PBKDF2 {
         return Err(KeystoreError::Unsupported(format!(
             "PBES2 with the key derivation function {} (only PBKDF2 is supported, as in Java)",
-            asn1::oid_string(kdf_oid.value)
+            oids::describe(kdf_oid.value)
         )));
     }
     let kp = k.read(asn1::SEQUENCE, "PBKDF2 parameters")?;
@@ -587,7 +605,7 @@ fn parse_pbes2(params: &Tlv<'_>) -> Result<Pbes2, KeystoreError> {
                 o => {
                     return Err(KeystoreError::Unsupported(format!(
                         "PBKDF2 with the unknown PRF {}",
-                        asn1::oid_string(o)
+                        oids::describe(o)
                     )))
                 }
             };
@@ -607,13 +625,20 @@ fn parse_pbes2(params: &Tlv<'_>) -> Result<Pbes2, KeystoreError> {
     let cipher_oid = e.read(asn1::OID, "the cipher OID")?;
     let aes_key_len = match cipher_oid.value {
         o if o == oids::AES128_CBC => 16,
+        // Read (and reported by the caller: Java's PBES2Parameters refuses it).
         o if o == oids::AES192_CBC => 24,
         o if o == oids::AES256_CBC => 32,
+        // Java's PBES2Parameters accepts nothing but AES-128/256-CBC, so whatever else this
+        // is, Java cannot load the file.
         o => {
-            return Err(KeystoreError::Unsupported(format!(
-                "PBES2 with the cipher {} (Java writes AES-CBC)",
-                asn1::oid_string(o)
-            )))
+            return Err(KeystoreError::JavaCannotLoad(
+                JavaLoadProblem::Pbes2Cipher {
+                    cipher: oids::name(o)
+                        .map(str::to_string)
+                        .unwrap_or_else(|| oids::describe(o)),
+                    content: "the certificates".into(),
+                },
+            ))
         }
     };
     let iv_tlv = e.read(asn1::OCTET_STRING, "the AES IV")?;
@@ -647,6 +672,10 @@ fn legacy_decrypt(
     iv: &[u8],
     ct: &[u8],
 ) -> Result<Vec<u8>, DecryptError> {
+    if cipher.is_stream() {
+        // No padding to check: a wrong password shows when the result does not parse.
+        return rc4_apply(key, ct).map_err(DecryptError::Other);
+    }
     // Not `is_multiple_of`: that needs Rust 1.87 and the crate's MSRV is 1.85.
     #[allow(clippy::manual_is_multiple_of)]
     if ct.is_empty() || ct.len() % 8 != 0 {
@@ -658,6 +687,10 @@ fn legacy_decrypt(
         ))
     };
     let out = match cipher {
+        // Handled above (a stream cipher has no blocks).
+        LegacyCipher::Rc4_128 | LegacyCipher::Rc4_40 => {
+            return rc4_apply(key, ct).map_err(DecryptError::Other)
+        }
         LegacyCipher::Rc2_40 | LegacyCipher::Rc2_128 => {
             let c = rc2::Rc2::new_with_eff_key_len(key, key.len() * 8);
             cbc::Decryptor::<rc2::Rc2>::inner_iv_slice_init(c, iv)
@@ -682,6 +715,7 @@ fn legacy_encrypt(
 ) -> Result<Vec<u8>, KeystoreError> {
     let bad_key = |_| KeystoreError::Malformed("a derived key or IV of the wrong size".into());
     Ok(match cipher {
+        LegacyCipher::Rc4_128 | LegacyCipher::Rc4_40 => rc4_apply(key, pt)?,
         LegacyCipher::Rc2_40 | LegacyCipher::Rc2_128 => {
             let c = rc2::Rc2::new_with_eff_key_len(key, key.len() * 8);
             cbc::Encryptor::<rc2::Rc2>::inner_iv_slice_init(c, iv)
@@ -695,6 +729,15 @@ fn legacy_encrypt(
                 .encrypt_padded_vec::<Pkcs7>(pt)
         }
     })
+}
+
+/// RC4 encrypts and decrypts alike: the data XOR the key stream.
+fn rc4_apply(key: &[u8], data: &[u8]) -> Result<Vec<u8>, KeystoreError> {
+    let mut c = rc4::Rc4::new_from_slice(key)
+        .map_err(|_| KeystoreError::Malformed("a derived RC4 key of the wrong size".into()))?;
+    let mut out = data.to_vec();
+    c.apply_keystream(&mut out);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -769,9 +812,10 @@ mod tests {
             let ct = fresh.encrypt(pw, &pt).unwrap();
             assert_eq!(fresh.decrypt(pw, &ct).unwrap(), pt);
             let other = &password_forms("wrong")[0];
-            // A wrong password must fail or at least not give the plaintext back.
+            // A wrong password must fail or at least not give the plaintext back (an empty
+            // plaintext under a stream cipher is the one exception: nothing to garble).
             if let Ok(p) = fresh.decrypt(other, &ct) {
-                assert_ne!(p, pt);
+                assert!(p != pt || pt.is_empty());
             }
         }
     }
@@ -791,6 +835,8 @@ mod tests {
             LegacyCipher::Rc2_40,
             LegacyCipher::Rc2_128,
             LegacyCipher::DesEde3,
+            LegacyCipher::Rc4_128,
+            LegacyCipher::Rc4_40,
         ] {
             round_trip(&EncAlg::Pkcs12(Pkcs12Pbe {
                 cipher,
