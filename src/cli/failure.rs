@@ -6,7 +6,7 @@
 use std::fmt;
 
 use crate::catalog::CatalogError;
-use crate::keystore::KeystoreError;
+use crate::keystore::{JavaLoadProblem, KeystoreError};
 use crate::locate::KeystoreLocation;
 use crate::lock::LockError;
 use crate::ops::refresh::ConfigError;
@@ -108,20 +108,31 @@ fn location_subject(location: &KeystoreLocation) -> String {
 }
 
 /// The fix for a keystore that does not parse.
-fn keystore_fix(err: &KeystoreError, password_explicit: bool) -> &'static str {
+fn keystore_fix(err: &KeystoreError, password_explicit: bool) -> String {
     match err {
         KeystoreError::WrongPassword(_) if !password_explicit => {
-            "The default password changeit did not match: pass the right one with --storepass-file FILE or --storepass-env VAR."
+            "The default password changeit did not match: pass the right one with --storepass-file FILE or --storepass-env VAR.".into()
         }
         KeystoreError::WrongPassword(_) => {
-            "Check the store password; if it is right, the file was modified: restore it from a backup."
+            "Check the store password; if it is right, the file was modified: restore it from a backup.".into()
         }
         KeystoreError::PasswordRequired(_) => {
-            "Pass the store password with --storepass-file FILE or --storepass-env VAR."
+            "No store password was given: pass it with --storepass-file FILE or --storepass-env VAR.".into()
         }
-        KeystoreError::TypeMismatch { .. } => "Drop --storetype to detect the format by content.",
-        KeystoreError::Unsupported(_) => "Open it with keytool from the JDK that wrote it.",
-        _ => "Check that this is the right file; restore it from a backup if it was damaged.",
+        KeystoreError::TypeMismatch { .. } => "Drop --storetype to detect the format by content.".into(),
+        KeystoreError::BouncyCastle { format } => format!(
+            "It is not damaged. Convert it to PKCS12 with keytool and the Bouncy Castle provider: keytool -importkeystore -srcstoretype {format} -providerpath bcprov.jar -providerclass org.bouncycastle.jce.provider.BouncyCastleProvider -srckeystore FILE -deststoretype PKCS12 -destkeystore FILE.p12, then use the .p12."
+        ),
+        KeystoreError::JavaCannotLoad(p) => match p {
+            JavaLoadProblem::SealedKey { .. } => "Java cannot load it either (keytool: Invalid secret key format): re-create that secret key with the tool that wrote it, or restore the keystore from a backup.".into(),
+            JavaLoadProblem::Pbes2Cipher { .. } => "Java cannot load it either: re-export it with AES-256-CBC (e.g. openssl pkcs12 -export -keypbe AES-256-CBC -certpbe AES-256-CBC).".into(),
+            JavaLoadProblem::Pbmac1 => "JDK 17 and 25 keytool cannot open it either: re-export it with a classic MAC (openssl pkcs12 -export -macalg sha256, without -pbmac1_pbkdf2).".into(),
+            _ => "Java cannot load it either: re-export it from the tool that made it.".into(),
+        },
+        KeystoreError::Unsupported(_) => {
+            "azure-cacerts cannot read that part of the file; if keytool -list opens it, convert it with keytool -importkeystore -deststoretype PKCS12 and use the result.".into()
+        }
+        _ => "Check that this is the right file; restore it from a backup if it was damaged.".into(),
     }
 }
 
@@ -189,7 +200,7 @@ impl From<&OpenError> for Failure {
                 path,
                 source,
                 password_explicit,
-            } => keystore(path, source, keystore_fix(source, *password_explicit)),
+            } => keystore(path, source, &keystore_fix(source, *password_explicit)),
         }
     }
 }

@@ -69,6 +69,20 @@ pub fn run(args: &ListArgs, g: &GlobalOpts) -> CliResult<i32> {
             "{shown_path}: the integrity of this keystore has NOT been verified: the default password changeit does not match, and no password was given"
         ));
     }
+    if let Some(problem) = ks.java_load_problem() {
+        output::warn(format!(
+            "{shown_path}: Java cannot load this keystore ({problem}); azure-cacerts will not write it"
+        ));
+    }
+    let shadowed = ks.shadowed_aliases();
+    if !shadowed.is_empty() {
+        output::warn(format!(
+            "{shown_path}: {} entr{} hidden by a later entry with the same alias ({}): Java shows only the last; the hidden copies stay in the file",
+            shadowed.len(),
+            if shadowed.len() == 1 { "y is" } else { "ies are" },
+            shadowed.join(", ")
+        ));
+    }
     let entries: Vec<EntryJson> = ks.entries().iter().map(entry_json).collect();
     match g.format {
         Format::Json => output::print_json(&ListJson {

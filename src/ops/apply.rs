@@ -176,6 +176,15 @@ pub fn apply(
         })?;
     tracing::debug!("locked {}", lock_path.display());
     let opened = open::open_at(found, request)?;
+    // Whatever Java cannot load is never written: an import would only produce another file
+    // the JVM refuses.
+    if let Some(problem) = opened.keystore.java_load_problem() {
+        return Err(ApplyError::Open(OpenError::Parse {
+            path: opened.path.clone(),
+            source: KeystoreError::JavaCannotLoad(problem.clone()),
+            password_explicit: opened.password.explicit,
+        }));
+    }
     let mut plan = plan::plan(
         catalog,
         &AnchorSet::from_keystore(&opened.keystore),
@@ -283,6 +292,10 @@ fn verify_written(
         Keystore::parse(bytes, Some(before.store_type()), password).map_err(|e| e.to_string())?;
     if after.is_password_protected() != before.is_password_protected() {
         return Err("the password protection changed".into());
+    }
+    // Read back by Java's loading rules, not only ours.
+    if let Some(problem) = after.java_load_problem() {
+        return Err(format!("Java could not load the result: {problem}"));
     }
     let is_removed = |alias: &str| removed.iter().any(|r| r.eq_ignore_ascii_case(alias));
     let kept: Vec<_> = before

@@ -14,6 +14,7 @@ mod docs_cli;
 mod doctor_cli;
 mod doctor_java;
 mod doctor_logs;
+mod external_keystores;
 mod fetch_https_proxy;
 mod fetch_online;
 mod fetch_proxy;

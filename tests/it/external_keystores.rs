@@ -669,3 +669,55 @@ fn external_keystores_agree_with_java() {
     );
     assert_eq!(t.agree + t.refused, t.files);
 }
+
+/// What a person reads for the files Java refuses: a Bouncy Castle store is named and the
+/// conversion shown; a PKCS12 that Java cannot load (PBES2 with AES-192) is listed with a
+/// warning, and import refuses it (exit 3) and leaves it byte for byte as it was.
+#[test]
+fn refused_files_are_named_and_never_written() {
+    let corpus = crate_dir().join("../shared/external-keystores");
+    if !corpus.is_dir() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI needs the corpus at {}",
+            corpus.display()
+        );
+        eprintln!("skipped: no external keystore corpus beside the project");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_azure-cacerts");
+    let out = Command::new(bin)
+        .args(["list", "--storepass", "12345678", "-k"])
+        .arg(corpus.join("pyjks/christmas.bksv2"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("Bouncy Castle BKS keystore"), "{err}");
+    assert!(err.contains("-srcstoretype BKS"), "{err}");
+    assert!(!err.contains("restore it from a backup"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let p12 = dir.path().join("aes192.p12");
+    std::fs::copy(corpus.join("go-pkcs12/TestPBES2_AES192CBC.p12"), &p12).unwrap();
+    let before = std::fs::read(&p12).unwrap();
+    let list = Command::new(bin)
+        .args(["list", "--storepass", "password", "-k"])
+        .arg(&p12)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&list.stderr);
+    assert_eq!(list.status.code(), Some(0), "{err}");
+    assert!(err.contains("Java cannot load this keystore"), "{err}");
+    let import = Command::new(bin)
+        .args(["import", "--storepass", "password", "-k"])
+        .arg(&p12)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&import.stderr);
+    assert_eq!(import.status.code(), Some(3), "{err}");
+    assert!(err.contains("Java cannot load"), "{err}");
+    assert_eq!(std::fs::read(&p12).unwrap(), before);
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no backup, temp or lock file left");
+}
