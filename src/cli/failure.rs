@@ -188,8 +188,32 @@ impl From<&OpenError> for Failure {
             OpenError::Parse {
                 path,
                 source,
+                password_setting: Some(file),
+                ..
+            } if matches!(source, KeystoreError::WrongPassword(_)) => keystore(
+                path,
+                source,
+                &format!(
+                    "The password tried is javax.net.ssl.trustStorePassword from {}; correct it there, or pass the right one with --storepass-file FILE.",
+                    file.display()
+                ),
+            ),
+            OpenError::Parse {
+                path,
+                source,
                 password_explicit,
+                ..
             } => keystore(path, source, keystore_fix(source, *password_explicit)),
+            OpenError::Certificate { path, .. } => {
+                let file = crate::suggest::quote_arg(&path.display().to_string());
+                keystore(
+                    path,
+                    e,
+                    &format!(
+                        "-k names the keystore (e.g. --cacerts for the Java runtime's). To see whether a keystore trusts this certificate: azure-cacerts check -k KEYSTORE --chain {file}; to import it by hand: keytool -importcert -file {file} -alias NAME -keystore KEYSTORE"
+                    ),
+                )
+            }
         }
     }
 }

@@ -34,7 +34,11 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
     let selection = args.target.select.selection(now);
     let settings = args.write.settings(args.lock_timeout, false, now);
     let outcome = ops::apply(&request, &catalog, &selection, &settings)?;
-    let (warnings, notes) = render::outcome_notices(&outcome);
+    let (mut warnings, notes) = render::outcome_notices(&outcome);
+    warnings.extend(render::keystore_warnings(
+        &outcome.keystore,
+        outcome.written.is_some(),
+    ));
     for w in warnings {
         output::warn(w);
     }
@@ -46,7 +50,13 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
         Format::Json => {
             output::print_json(&report)?;
             if outcome.changed() {
-                output::note(g, RESTART);
+                output::restart_notice(g, RESTART);
+            }
+        }
+        Format::Text if g.quiet => {
+            // Quiet: nothing on stdout; the restart notice alone, on stderr.
+            if outcome.changed() {
+                output::restart_notice(g, RESTART);
             }
         }
         Format::Text => output::emit(&text(g, &outcome, &report))?,
@@ -57,29 +67,42 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
 fn text(g: &GlobalOpts, outcome: &Outcome, report: &ReportJson) -> String {
     let mut out = String::new();
     let k = &report.keystore;
+    let shown = render::path_shown(&outcome.keystore);
     if outcome.added.is_empty() {
-        let _ = writeln!(
-            out,
-            "0 added: {} already holds every wanted Azure CA ({}).",
-            k.path,
-            render::summary_line(&report.summary)
-        );
+        let holds = if outcome.plan.summary().unavailable == 0 {
+            "already holds every wanted Azure CA"
+        } else {
+            "holds every wanted Azure CA that is at hand"
+        };
+        let _ = writeln!(out, "0 added: {shown} {holds}.");
+        let _ = writeln!(out, "Summary: {}", render::summary_line(&report.summary));
+        if let Some(notice) = render::unavailable_notice(&outcome.plan) {
+            let _ = writeln!(out, "{notice}");
+        }
         return out;
     }
-    if !g.quiet {
-        render::report_table(&mut out, output::use_color(g), &outcome.keystore, report);
-        out.push('\n');
-    }
+    render::report_table(
+        &mut out,
+        output::use_color(g),
+        g.verbose,
+        &outcome.keystore,
+        report,
+        true,
+    );
+    out.push('\n');
+    // One line whatever the path's length: scripts and people grep for it.
     let _ = writeln!(
         out,
-        "Added {} CA(s) to {} ({}: {} -> {} entries).",
+        "Added {} CA(s) to {shown} ({}: {} -> {} entries).",
         outcome.added.len(),
-        k.path,
         k.store_type.to_uppercase(),
         outcome.entries_before,
         k.entries
     );
     let _ = writeln!(out, "Summary: {}", render::summary_line(&report.summary));
+    if let Some(notice) = render::unavailable_notice(&outcome.plan) {
+        let _ = writeln!(out, "{notice}");
+    }
     match &report.backup {
         Some(b) => {
             let _ = writeln!(out, "Backup: {b}");
@@ -88,6 +111,6 @@ fn text(g: &GlobalOpts, outcome: &Outcome, report: &ReportJson) -> String {
             let _ = writeln!(out, "Backup: none (--no-backup)");
         }
     }
-    let _ = writeln!(out, "{RESTART}");
+    let _ = writeln!(out, "{}", render::wrap(RESTART, 0));
     out
 }
