@@ -98,6 +98,8 @@ pub fn run(args: &CatalogArgs, g: &GlobalOpts) -> CliResult<i32> {
             catalog: CatalogSummary::of(c),
             cas: c.cas.iter().map(|ca| CaView::of(ca, today)).collect(),
         })?,
+        // Quiet: nothing on success (warnings still go to stderr).
+        Format::Text if g.quiet => {}
         Format::Text => output::emit(&table(c, today, output::use_color(g)))?,
     }
     Ok(0)

@@ -589,6 +589,13 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
     if !skipped_absent.is_empty() {
         extra.skipped_absent = Some(skipped_absent.clone());
     }
+    // The real file when links lead elsewhere (a JRE's cacerts linked to the OS store).
+    let real = crate::locate::real_path(&path);
+    let shown = if real != path {
+        format!("{shown} -> {}", real.display())
+    } else {
+        shown
+    };
     let mut detail = format!(
         "{shown} ({}, {} entries; found through {}): {} present, {} equivalent, {} missing, {} expired, {} unavailable",
         ks.store_type().as_str().to_uppercase(),

@@ -604,3 +604,55 @@ fn catalog_hosts_lists_what_online_contacts() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["hosts"][0]["purpose"], "page");
 }
+
+// ---- the Japanese runbook shows a real run
+
+/// The text block after `marker` in a markdown file.
+fn text_block_after(doc: &str, marker: &str) -> String {
+    let rest = &doc[doc.find(marker).expect("marker")..];
+    let start = rest.find("```text\n").expect("a text block") + "```text\n".len();
+    let end = rest[start..].find("```").unwrap();
+    rest[start..start + end].to_string()
+}
+
+/// Backup names carry the time of the run: compare them without it.
+fn without_backup_stamp(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.strip_prefix("Backup: ") {
+            Some(b) => format!("Backup: {}", b.rsplit_once(".2").map_or(b, |(p, _)| p)),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_japanese_runbook_shows_the_output_of_a_real_import() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ja/README.md"))
+            .unwrap();
+    let shown = text_block_after(&doc, "実行結果の例");
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("opt/pimsync");
+    std::fs::create_dir_all(home.join("jre/lib/security")).unwrap();
+    common::copy_writable(
+        &common::debian_cacerts().unwrap(),
+        &home.join("jre/lib/security/cacerts"),
+    );
+    let o = run(&["import", "--pimsync-home", home.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let real = stdout(&o).replace(dir.path().to_str().unwrap(), "");
+    assert_eq!(
+        without_backup_stamp(&shown),
+        without_backup_stamp(&real),
+        "docs/ja/README.md's import example differs from a real run"
+    );
+    // The backup name in the text is the time of a run: YYYYMMDDTHHMMSS.
+    let backup = shown.lines().find(|l| l.starts_with("Backup: ")).unwrap();
+    let stamp = backup.rsplit('.').nth(1).unwrap();
+    assert!(stamp.len() == 15 && stamp.as_bytes()[8] == b'T', "{backup}");
+    assert!(
+        doc.contains(&format!("`{stamp}`")),
+        "the text explains the stamp it shows"
+    );
+}
