@@ -240,6 +240,17 @@ impl From<&WriteError> for Failure {
             WriteError::Io { after_rename: true, .. } => "The keystore WAS updated and its backup kept: check it with azure-cacerts list, then restart Java.".into(),
             WriteError::Verify { after_rename: true, .. } => "The keystore was changed and may not be what we wrote: restore the backup if Java cannot load it, and report a bug.".into(),
             WriteError::Verify { .. } => "The original keystore was kept; report this as a bug with the keystore type.".into(),
+            // EPERM on the rename itself: for root that is an immutable or append-only file
+            // or directory (chattr +i / +a), which no right overrides.
+            WriteError::Io { what: "replace", path, source, .. }
+                if cfg!(unix) && source.raw_os_error() == Some(1) =>
+            {
+                let dir = path.parent().map_or_else(|| ".".into(), |d| d.display().to_string());
+                format!(
+                    "{NEEDS_RIGHTS}; if you already are, the file or its directory is marked immutable or append-only: see lsattr -d {} {dir}, and chattr -i; nothing was changed.",
+                    path.display()
+                )
+            }
             WriteError::Io { .. } if permission => format!("{NEEDS_RIGHTS}; nothing was changed."),
             WriteError::Io { .. } => "The original keystore was kept; fix the cause (disk space, permissions) and run again.".into(),
         };

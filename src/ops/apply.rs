@@ -50,6 +50,8 @@ impl KeystoreSummary {
                 // Java 9+ reads PKCS12 through a JKS keystore and JKS through PKCS12.
                 || (t.eq_ignore_ascii_case("jks") && self.store_type == StoreType::Pkcs12)
                 || (t.eq_ignore_ascii_case("pkcs12") && self.store_type == StoreType::Jks)
+                // The JCEKS provider reads JKS files too.
+                || (t.eq_ignore_ascii_case("jceks") && self.store_type == StoreType::Jks)
         };
         self.type_setting.as_ref().filter(|(t, _)| !matches(t))
     }

@@ -205,6 +205,40 @@ fn without_rights_every_write_step_says_run_as_root() {
     assert_eq!(std::fs::read(&ks2).unwrap(), before, "nothing changed");
 }
 
+/// The rename itself refused, even to root: an immutable file (chattr +i).
+#[cfg(unix)]
+#[test]
+fn an_immutable_keystore_is_named_as_such_not_as_locked() {
+    let Some(chattr) = common::which("chattr") else {
+        eprintln!("skipped: no chattr");
+        return;
+    };
+    let (_d, ks) = common::copy_to_temp(&common::debian_cacerts().unwrap());
+    let set = std::process::Command::new(&chattr)
+        .args(["+i"])
+        .arg(&ks)
+        .output()
+        .unwrap();
+    if !set.status.success() {
+        eprintln!("skipped: chattr +i not possible here: {}", stderr(&set));
+        return;
+    }
+    let o = run(&["import", "-k", ks.to_str().unwrap()]);
+    let _ = std::process::Command::new(&chattr)
+        .args(["-i"])
+        .arg(&ks)
+        .output();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("cannot replace"), "{err}");
+    assert!(
+        err.contains("Run as root") && err.contains("chattr -i"),
+        "{err}"
+    );
+    assert!(!err.contains("locked"), "{err}");
+}
+
 // ---- 3. keytool habits
 
 #[test]
@@ -351,6 +385,27 @@ fn pimsync_trust_store_password_and_type_settings_are_used() {
     );
     // PKCS12 for a JKS file: Java 9+ reads it anyway, so no warning.
     assert!(!err.contains("trustStoreType"), "{err}");
+}
+
+#[test]
+fn a_trust_store_type_that_java_cannot_read_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("pimsync");
+    std::fs::create_dir_all(home.join("bin")).unwrap();
+    common::copy_writable(&sample("jceks-jdk17.jceks"), &home.join("trust.jceks"));
+    std::fs::write(
+        home.join("bin/start.sh"),
+        "JAVA_OPTS=\"-Djavax.net.ssl.trustStore=$PIMSYNC_HOME/trust.jceks -Djavax.net.ssl.trustStoreType=JKS\"\n",
+    )
+    .unwrap();
+    let o = run(&["list", "--pimsync-home", home.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let w = err
+        .lines()
+        .find(|l| l.contains("javax.net.ssl.trustStoreType=JKS"))
+        .unwrap_or_else(|| panic!("no warning: {err}"));
+    assert!(w.starts_with("warning: ") && w.contains("is JCEKS"), "{w}");
 }
 
 #[test]
