@@ -165,6 +165,38 @@ impl PasswordOpts {
     }
 }
 
+/// After the `changeit` default failed to open a keystore: on a terminal, ask for the
+/// password (as keytool does) and return it; None in scripts, services and for every other
+/// error.
+pub fn ask_after_default_failed(e: &crate::ops::OpenError) -> Option<PasswordSource> {
+    use std::io::IsTerminal;
+    let crate::ops::OpenError::Parse {
+        path,
+        source,
+        password_explicit: false,
+        password_setting: None,
+    } = e
+    else {
+        return None;
+    };
+    if !matches!(
+        source,
+        crate::keystore::KeystoreError::WrongPassword(_)
+            | crate::keystore::KeystoreError::PasswordRequired(_)
+    ) || !std::io::stdin().is_terminal()
+        || !std::io::stderr().is_terminal()
+    {
+        return None;
+    }
+    let prompt = format!(
+        "The default password changeit does not open {}.\nKeystore password: ",
+        path.display()
+    );
+    rpassword::prompt_password(prompt)
+        .ok()
+        .map(PasswordSource::Given)
+}
+
 /// Asks for the store password on the terminal, without echo.
 fn prompt_password() -> CliResult<String> {
     use std::io::IsTerminal;

@@ -15,7 +15,20 @@ pub fn run(args: &TargetOpts, g: &GlobalOpts) -> CliResult<i32> {
     let request = args.keystore.request()?;
     let catalog = output::load_catalog(g, &args.source.spec()?)?.catalog;
     let selection = args.select.selection(OffsetDateTime::now_utc());
-    let diff = ops::diff(&request, &catalog, &selection)?;
+    let diff = match ops::diff(&request, &catalog, &selection) {
+        Err(e) => match super::args::ask_after_default_failed(&e) {
+            Some(password) => ops::diff(
+                &ops::OpenRequest {
+                    password,
+                    ..request
+                },
+                &catalog,
+                &selection,
+            )?,
+            None => return Err(e.into()),
+        },
+        Ok(d) => d,
+    };
     for w in render::skip_warnings(&diff.plan) {
         output::warn(w);
     }

@@ -33,7 +33,22 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
     let catalog = output::load_catalog(g, &args.target.source.spec()?)?.catalog;
     let selection = args.target.select.selection(now);
     let settings = args.write.settings(args.lock_timeout, false, now);
-    let outcome = ops::apply(&request, &catalog, &selection, &settings)?;
+    let outcome = match ops::apply(&request, &catalog, &selection, &settings) {
+        Err(ops::ApplyError::Open(e)) => match super::args::ask_after_default_failed(&e) {
+            // Asked on a terminal after changeit failed; nothing was written meanwhile.
+            Some(password) => ops::apply(
+                &ops::OpenRequest {
+                    password,
+                    ..request
+                },
+                &catalog,
+                &selection,
+                &settings,
+            )?,
+            None => return Err(ops::ApplyError::Open(e).into()),
+        },
+        r => r?,
+    };
     let (mut warnings, notes) = render::outcome_notices(&outcome);
     warnings.extend(render::keystore_warnings(
         &outcome.keystore,

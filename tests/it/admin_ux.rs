@@ -314,6 +314,36 @@ fn a_terminal_user_is_asked_for_the_password() {
     let out = stdout(&o);
     assert!(out.contains("Keystore password:"), "{out}");
     assert!(out.contains("integrity verified"), "{out}");
+    assert!(
+        !out.contains("n3wStorePass"),
+        "the input is not echoed: {out}"
+    );
+
+    // diff on a terminal, no password option, changeit wrong: asked once, then it works.
+    let cmd = format!(
+        "{} diff -q -k {}; echo rc=$?",
+        env!("CARGO_BIN_EXE_azure-cacerts"),
+        ks.display()
+    );
+    let mut child = std::process::Command::new(common::which("script").unwrap())
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        stdin.write_all(b"n3wStorePass\n").unwrap();
+    }
+    let out = stdout(&child.wait_with_output().unwrap());
+    assert!(
+        out.contains("The default password changeit does not open"),
+        "{out}"
+    );
+    assert!(out.contains("rc=1"), "diff ran (CAs missing): {out}");
 }
 
 // ---- 4. Windows environments and PIMSYNC settings
