@@ -48,6 +48,20 @@ fn every_command_names_the_real_file_behind_a_link() {
     let o = run(&["list", "--java-home", jdk_s]);
     assert!(stdout(&o).starts_with(&arrow), "{}", stdout(&o));
 
+    let chain = sample("test-ca.pem");
+    let o = run(&[
+        "check",
+        "--java-home",
+        jdk_s,
+        "--chain",
+        chain.to_str().unwrap(),
+    ]);
+    assert!(
+        stdout(&o).starts_with(&format!("Keystore {arrow} (")),
+        "{}",
+        stdout(&o)
+    );
+
     let o = run(&["import", "--java-home", jdk_s]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = stdout(&o);
