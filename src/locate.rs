@@ -20,6 +20,91 @@ pub enum KeystoreLocation {
 pub struct Located {
     pub path: PathBuf,
     pub how: FoundBy,
+    /// `javax.net.ssl.trustStorePassword` / `trustStoreType` set beside the trustStore
+    /// setting that named this file (PIMSYNC start-up files); empty otherwise.
+    pub jvm: JvmTrustSettings,
+}
+
+/// The other `javax.net.ssl.trustStore*` settings of the file that named the truststore.
+/// The password is never displayed: [`std::fmt::Debug`] hides it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct JvmTrustSettings {
+    /// The file the settings were read from.
+    pub file: Option<PathBuf>,
+    pub password: Option<String>,
+    pub store_type: Option<String>,
+}
+
+impl std::fmt::Debug for JvmTrustSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JvmTrustSettings")
+            .field("file", &self.file)
+            .field("password", &self.password.as_ref().map(|_| "(hidden)"))
+            .field("store_type", &self.store_type)
+            .finish()
+    }
+}
+
+/// A keystore that the operating system's CA package generates: a change made to it is
+/// undone the next time the package rebuilds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Managed {
+    /// Debian, Ubuntu: `/etc/ssl/certs/java/cacerts`, built by ca-certificates-java.
+    Debian,
+    /// RHEL, Fedora, CentOS, Rocky, Alma: `/etc/pki/ca-trust/extracted/java/cacerts`.
+    Rhel,
+}
+
+impl Managed {
+    pub const DEBIAN_PATH: &'static str = "/etc/ssl/certs/java/cacerts";
+    pub const RHEL_PATH: &'static str = "/etc/pki/ca-trust/extracted/java/cacerts";
+
+    /// Whether the real file (links resolved) is a store the OS generates.
+    pub fn of_real_path(real: &Path) -> Option<Managed> {
+        if real == Path::new(Self::DEBIAN_PATH) {
+            Some(Managed::Debian)
+        } else if real == Path::new(Self::RHEL_PATH) {
+            Some(Managed::Rhel)
+        } else {
+            None
+        }
+    }
+
+    /// Who generates the file.
+    pub fn owner(self) -> &'static str {
+        match self {
+            Managed::Debian => "Debian's ca-certificates-java",
+            Managed::Rhel => "RHEL's ca-certificates (update-ca-trust)",
+        }
+    }
+
+    /// What regenerates it (and so drops what was added by hand).
+    pub fn regenerated_by(self) -> &'static str {
+        match self {
+            Managed::Debian => {
+                "update-ca-certificates and the ca-certificates-java hooks run by package updates"
+            }
+            Managed::Rhel => "update-ca-trust, run by every ca-certificates package update",
+        }
+    }
+
+    /// How to add a CA to the OS trust store instead, so the rebuilt file keeps it.
+    pub fn os_trust_steps(self) -> &'static str {
+        match self {
+            Managed::Debian => {
+                "copy each DIR/pem/NAME.pem to /usr/local/share/ca-certificates/NAME.crt, then run update-ca-certificates"
+            }
+            Managed::Rhel => {
+                "copy DIR/pem/*.pem to /etc/pki/ca-trust/source/anchors/, then run update-ca-trust extract"
+            }
+        }
+    }
+}
+
+/// The file a path means once every symbolic link is followed (the path itself when it
+/// cannot be resolved, e.g. it does not exist yet).
+pub fn real_path(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// How a keystore path was found. Displayed for people ("JAVA_HOME=/usr/lib/jvm/.."), matched
@@ -102,6 +187,7 @@ pub fn resolve(location: &KeystoreLocation) -> Result<Located, LocateError> {
         KeystoreLocation::File(p) => Ok(Located {
             path: p.clone(),
             how: FoundBy::Given,
+            jvm: JvmTrustSettings::default(),
         }),
         KeystoreLocation::Cacerts { java_home } => {
             let (home, how) = if let Some(h) = java_home {
@@ -117,7 +203,11 @@ pub fn resolve(location: &KeystoreLocation) -> Result<Located, LocateError> {
                 ));
             };
             let path = cacerts_in_java_home(&home).ok_or(LocateError::NoCacerts(home))?;
-            Ok(Located { path, how })
+            Ok(Located {
+                path,
+                how,
+                jvm: JvmTrustSettings::default(),
+            })
         }
         KeystoreLocation::Pimsync(home) => resolve_pimsync(home),
     }
@@ -128,9 +218,11 @@ pub fn resolve(location: &KeystoreLocation) -> Result<Located, LocateError> {
 pub fn resolve_pimsync(home: &Path) -> Result<Located, LocateError> {
     if let Some((value, file)) = find_truststore_setting(home) {
         let path = expand_pimsync_path(&value, home);
+        let jvm = companion_settings(&file);
         return Ok(Located {
             path,
             how: FoundBy::TrustStoreSetting { file },
+            jvm,
         });
     }
     let jre = home.join("jre");
@@ -141,6 +233,7 @@ pub fn resolve_pimsync(home: &Path) -> Result<Located, LocateError> {
     Ok(Located {
         path,
         how: FoundBy::PimsyncBundledJre(jre),
+        jvm: JvmTrustSettings::default(),
     })
 }
 
@@ -207,7 +300,37 @@ pub fn find_truststore_setting(home: &Path) -> Option<(String, PathBuf)> {
     None
 }
 
+/// `javax.net.ssl.trustStorePassword` and `trustStoreType` in the file that set trustStore.
+pub fn companion_settings(file: &Path) -> JvmTrustSettings {
+    let mut out = JvmTrustSettings {
+        file: Some(file.to_path_buf()),
+        ..JvmTrustSettings::default()
+    };
+    let Ok(bytes) = std::fs::read(file) else {
+        return out;
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    for line in text.lines() {
+        if out.password.is_none() {
+            out.password = setting_in_line(line, PASSWORD_SETTING);
+        }
+        if out.store_type.is_none() {
+            out.store_type = setting_in_line(line, TYPE_SETTING);
+        }
+    }
+    out
+}
+
+const PASSWORD_SETTING: &str = "javax.net.ssl.trustStorePassword";
+const TYPE_SETTING: &str = "javax.net.ssl.trustStoreType";
+
 fn truststore_in_line(line: &str) -> Option<String> {
+    setting_in_line(line, SETTING)
+}
+
+/// The value of `name=VALUE` (or `name: VALUE`) in a line that is not a comment; a longer
+/// setting that starts with `name` (trustStore vs trustStorePassword) does not count.
+fn setting_in_line(line: &str, name: &str) -> Option<String> {
     let trimmed = line.trim_start();
     let lower = trimmed.to_ascii_lowercase();
     if trimmed.starts_with('#')
@@ -218,8 +341,8 @@ fn truststore_in_line(line: &str) -> Option<String> {
         return None;
     }
     let mut search = 0;
-    while let Some(pos) = line[search..].find(SETTING) {
-        let after = search + pos + SETTING.len();
+    while let Some(pos) = line[search..].find(name) {
+        let after = search + pos + name.len();
         let rest = line[after..].trim_start();
         if let Some(value) = rest.strip_prefix('=').or_else(|| rest.strip_prefix(':')) {
             let value = value.trim_start();
@@ -289,6 +412,41 @@ mod tests {
             truststore_in_line("REM -Djavax.net.ssl.trustStore=/x"),
             None
         );
+    }
+
+    #[test]
+    fn finds_the_companion_settings() {
+        let line = r#"set JAVA_OPTS=-Djavax.net.ssl.trustStore=k.jks -Djavax.net.ssl.trustStorePassword="s3 cret" -Djavax.net.ssl.trustStoreType=PKCS12"#;
+        assert_eq!(
+            setting_in_line(line, PASSWORD_SETTING).as_deref(),
+            Some("s3 cret")
+        );
+        assert_eq!(
+            setting_in_line(line, TYPE_SETTING).as_deref(),
+            Some("PKCS12")
+        );
+        assert_eq!(setting_in_line(line, SETTING).as_deref(), Some("k.jks"));
+        let shown = format!(
+            "{:?}",
+            JvmTrustSettings {
+                password: Some("s3cret".into()),
+                ..JvmTrustSettings::default()
+            }
+        );
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn knows_the_os_managed_stores() {
+        assert_eq!(
+            Managed::of_real_path(Path::new("/etc/ssl/certs/java/cacerts")),
+            Some(Managed::Debian)
+        );
+        assert_eq!(
+            Managed::of_real_path(Path::new("/etc/pki/ca-trust/extracted/java/cacerts")),
+            Some(Managed::Rhel)
+        );
+        assert_eq!(Managed::of_real_path(Path::new("/tmp/cacerts")), None);
     }
 
     #[test]

@@ -68,8 +68,8 @@ pub struct KeystoreOpts {
     /// PIMSYNC_HOME when no other keystore option is given).
     #[arg(long, value_name = "DIR", conflicts_with_all = ["keystore", "cacerts"])]
     pub pimsync_home: Option<PathBuf>,
-    /// Refuse the file unless it is of this type (default: detect by content).
-    #[arg(long, value_enum, default_value_t = StoreTypeArg::Auto)]
+    /// Refuse the file unless it is of this type (default: detect by content; any case).
+    #[arg(long, value_enum, ignore_case = true, default_value_t = StoreTypeArg::Auto)]
     pub storetype: StoreTypeArg,
     #[command(flatten)]
     pub password: PasswordOpts,
@@ -78,9 +78,10 @@ pub struct KeystoreOpts {
 /// The store password; without one, `changeit` (the JDK default).
 #[derive(Debug, Clone, Default, Args)]
 pub struct PasswordOpts {
-    /// The store password (visible to other users in the process list: prefer the -env or -file forms).
-    #[arg(long, value_name = "PASS", conflicts_with_all = ["storepass_env", "storepass_file"])]
-    pub storepass: Option<String>,
+    /// The store password (visible to other users in the process list: prefer the -env or
+    /// -file forms). Without a value, asked for on a terminal (hidden input).
+    #[arg(long, value_name = "PASS", num_args = 0..=1, conflicts_with_all = ["storepass_env", "storepass_file"])]
+    pub storepass: Option<Option<String>>,
     /// Read the store password from this environment variable.
     #[arg(long, value_name = "VAR", conflicts_with = "storepass_file")]
     pub storepass_env: Option<String>,
@@ -148,28 +149,121 @@ impl StoreTypeArg {
 }
 
 impl PasswordOpts {
-    pub fn source(&self) -> PasswordSource {
-        if let Some(p) = &self.storepass {
-            PasswordSource::Given(p.clone())
+    /// The password source these options name; `--storepass` without a value asks on the
+    /// terminal (never in a script: without a terminal it is a usage error).
+    pub fn source(&self) -> CliResult<PasswordSource> {
+        self.source_with(prompt_password)
+    }
+
+    fn source_with(&self, prompt: impl FnOnce() -> CliResult<String>) -> CliResult<PasswordSource> {
+        Ok(if let Some(p) = &self.storepass {
+            match p {
+                Some(p) => PasswordSource::Given(p.clone()),
+                None => PasswordSource::Given(prompt()?),
+            }
         } else if let Some(var) = &self.storepass_env {
             PasswordSource::Env(var.clone())
         } else if let Some(f) = &self.storepass_file {
             PasswordSource::File(f.clone())
         } else {
             PasswordSource::Default
-        }
+        })
     }
+}
+
+/// After the `changeit` default failed to open a keystore: on a terminal, ask for the
+/// password (as keytool does) and return it; None in scripts, services and for every other
+/// error.
+pub fn ask_after_default_failed(e: &crate::ops::OpenError) -> Option<PasswordSource> {
+    use std::io::IsTerminal;
+    let crate::ops::OpenError::Parse {
+        path,
+        source,
+        password_explicit: false,
+        password_setting: None,
+    } = e
+    else {
+        return None;
+    };
+    if !matches!(
+        source,
+        crate::keystore::KeystoreError::WrongPassword(_)
+            | crate::keystore::KeystoreError::PasswordRequired(_)
+    ) || !std::io::stdin().is_terminal()
+        || !std::io::stderr().is_terminal()
+    {
+        return None;
+    }
+    let prompt = format!(
+        "The default password changeit does not open {}.\nKeystore password: ",
+        path.display()
+    );
+    rpassword::prompt_password(prompt)
+        .ok()
+        .map(PasswordSource::Given)
+}
+
+/// Asks for the store password on the terminal, without echo.
+fn prompt_password() -> CliResult<String> {
+    use std::io::IsTerminal;
+    let no_terminal = || {
+        Failure::usage(
+            "no value for --storepass",
+            "without a value --storepass asks for the password, and there is no terminal to ask on",
+            "In scripts pass --storepass-file FILE or --storepass-env VAR.",
+        )
+    };
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(no_terminal());
+    }
+    rpassword::prompt_password("Keystore password: ").map_err(|e| {
+        Failure::usage(
+            "cannot read the password",
+            "the terminal",
+            format!("{e}; pass --storepass-file FILE instead."),
+        )
+    })
+}
+
+/// A `--pimsync-home` value that is an unexpanded or empty variable: PowerShell passes ""
+/// for an unset "$env:PIMSYNC_HOME", cmd passes %PIMSYNC_HOME% literally.
+pub fn check_pimsync_home(value: &std::path::Path) -> CliResult<()> {
+    let s = value.to_string_lossy();
+    let unexpanded = s.contains("%PIMSYNC_HOME%")
+        || s.contains("$PIMSYNC_HOME")
+        || s.contains("${PIMSYNC_HOME}")
+        || s.contains("$env:PIMSYNC_HOME");
+    if s.trim().is_empty() || unexpanded {
+        let shown = if s.trim().is_empty() {
+            "an empty value".to_string()
+        } else {
+            format!("{s:?}")
+        };
+        return Err(Failure::usage(
+            "PIMSYNC_HOME is not set",
+            format!("--pimsync-home got {shown}: the shell did not expand the variable because it is not set"),
+            "Give the folder itself (--pimsync-home C:\\PIMSYNC), or set the variable: \
+             cmd `setx PIMSYNC_HOME \"C:\\PIMSYNC\"` (then open a new prompt), \
+             PowerShell `$env:PIMSYNC_HOME = 'C:\\PIMSYNC'`, Linux `export PIMSYNC_HOME=/opt/pimsync`.",
+        ));
+    }
+    Ok(())
 }
 
 impl KeystoreOpts {
     pub fn location(&self) -> CliResult<KeystoreLocation> {
         if let Some(p) = &self.keystore {
             Ok(KeystoreLocation::File(p.clone()))
-        } else if self.cacerts {
+        } else if self.cacerts || (self.java_home.is_some() && self.pimsync_home.is_none()) {
+            // --java-home DIR alone means the cacerts of that runtime.
             Ok(KeystoreLocation::Cacerts {
                 java_home: self.java_home.clone(),
             })
-        } else if let Some(h) = self.pimsync_home.clone().or_else(pimsync_home_from_env) {
+        } else if let Some(h) = &self.pimsync_home {
+            check_pimsync_home(h)?;
+            Ok(KeystoreLocation::Pimsync(h.clone()))
+        } else if let Some(h) = pimsync_home_from_env() {
+            check_pimsync_home(&h)?;
             Ok(KeystoreLocation::Pimsync(h))
         } else {
             Err(Failure::usage(
@@ -185,7 +279,7 @@ impl KeystoreOpts {
         Ok(OpenRequest {
             location: self.location()?,
             expected: self.storetype.expected(),
-            password: self.password.source(),
+            password: self.password.source()?,
         })
     }
 }

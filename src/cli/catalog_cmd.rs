@@ -15,17 +15,91 @@ use crate::catalog::{Catalog, PageStatus};
 pub struct CatalogArgs {
     #[command(flatten)]
     pub source: SourceOpts,
+    /// Print the hosts `--online` contacts (the page source, then the certificate hosts),
+    /// for proxy and firewall allow-lists.
+    #[arg(long)]
+    pub hosts: bool,
+}
+
+/// One host `--online` may contact.
+#[derive(Serialize)]
+struct HostJson {
+    /// scheme://host[:port]
+    origin: String,
+    /// `page` (the catalog's markdown source) or `certificates`.
+    purpose: &'static str,
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| {
+        format!(
+            "{}://{}",
+            scheme.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        )
+    })
+}
+
+fn hosts(c: &Catalog, page_url: &str) -> Vec<HostJson> {
+    let mut out: Vec<HostJson> = Vec::new();
+    let mut push = |url: &str, purpose| {
+        // http:// is refused except on loopback: never contacted.
+        let loopback = ["http://127.", "http://localhost", "http://[::1]"];
+        if url.starts_with("http://") && !loopback.iter().any(|l| url.starts_with(l)) {
+            return;
+        }
+        if let Some(o) = origin(url) {
+            if !out.iter().any(|h| h.origin == o) {
+                out.push(HostJson { origin: o, purpose });
+            }
+        }
+    };
+    push(page_url, "page");
+    for ca in &c.cas {
+        for u in &ca.urls {
+            push(u, "certificates");
+        }
+    }
+    out
 }
 
 pub fn run(args: &CatalogArgs, g: &GlobalOpts) -> CliResult<i32> {
-    let obtained = output::load_catalog(g, &args.source.spec()?)?;
+    let spec = args.source.spec()?;
+    let obtained = output::load_catalog(g, &spec)?;
     let today = time::OffsetDateTime::now_utc().date();
     let c = &obtained.catalog;
+    if args.hosts {
+        let page = spec
+            .catalog_url
+            .as_deref()
+            .unwrap_or(crate::catalog::DEFAULT_PAGE_URL);
+        let list = hosts(c, page);
+        match g.format {
+            Format::Json => output::print_json(&serde_json::json!({ "hosts": list }))?,
+            Format::Text => {
+                let mut out = String::new();
+                for h in &list {
+                    let what = match h.purpose {
+                        "page" => "the CA page's markdown source (--online)",
+                        _ => "certificate downloads (--online, fetch)",
+                    };
+                    let _ = writeln!(out, "{:<40}  {what}", h.origin);
+                }
+                output::emit(&out)?;
+            }
+        }
+        return Ok(0);
+    }
     match g.format {
         Format::Json => output::print_json(&CatalogDoc {
             catalog: CatalogSummary::of(c),
             cas: c.cas.iter().map(|ca| CaView::of(ca, today)).collect(),
         })?,
+        // Quiet: nothing on success (warnings still go to stderr).
+        Format::Text if g.quiet => {}
         Format::Text => output::emit(&table(c, today, output::use_color(g)))?,
     }
     Ok(0)

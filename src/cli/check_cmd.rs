@@ -92,8 +92,15 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
     let import_cmd = import_command(&args.keystore, &opened.path);
     let color = output::use_color(g);
     if g.format == Format::Text && !g.quiet {
+        // The real file when links lead elsewhere (text only: the JSON keeps the path given).
+        let real = crate::locate::real_path(&opened.path);
+        let named = if real != opened.path {
+            format!("{shown_path} -> {}", real.display())
+        } else {
+            shown_path.clone()
+        };
         output::emit(&format!(
-            "Keystore {shown_path} ({}): {} certificate(s) Java would trust as anchors\n",
+            "Keystore {named} ({}): {} certificate(s) Java would trust as anchors\n",
             opened.keystore.store_type(),
             store.len()
         ))?;

@@ -15,22 +15,48 @@ pub fn run(args: &TargetOpts, g: &GlobalOpts) -> CliResult<i32> {
     let request = args.keystore.request()?;
     let catalog = output::load_catalog(g, &args.source.spec()?)?.catalog;
     let selection = args.select.selection(OffsetDateTime::now_utc());
-    let diff = ops::diff(&request, &catalog, &selection)?;
+    let diff = match ops::diff(&request, &catalog, &selection) {
+        Err(e) => match super::args::ask_after_default_failed(&e) {
+            Some(password) => ops::diff(
+                &ops::OpenRequest {
+                    password,
+                    ..request
+                },
+                &catalog,
+                &selection,
+            )?,
+            None => return Err(e.into()),
+        },
+        Ok(d) => d,
+    };
     for w in render::skip_warnings(&diff.plan) {
+        output::warn(w);
+    }
+    for w in render::keystore_warnings(&diff.keystore, false) {
         output::warn(w);
     }
     let report = ReportJson::of_diff(&diff, &catalog);
     let missing = report.summary.missing;
     match g.format {
         Format::Json => output::print_json(&report)?,
+        // Quiet: the exit code says it all (1 = CAs missing); warnings still show.
+        Format::Text if g.quiet => {}
         Format::Text => {
             let mut out = String::new();
-            if !g.quiet {
-                render::report_table(&mut out, output::use_color(g), &diff.keystore, &report);
-                out.push('\n');
-            }
+            render::report_table(
+                &mut out,
+                output::use_color(g),
+                g.verbose,
+                &diff.keystore,
+                &report,
+                false,
+            );
+            out.push('\n');
             let _ = writeln!(out, "Summary: {}", render::summary_line(&report.summary));
-            if missing > 0 && !g.quiet {
+            if let Some(notice) = render::unavailable_notice(&diff.plan) {
+                let _ = writeln!(out, "{notice}");
+            }
+            if missing > 0 {
                 let hint = crate::suggest::command(
                     "import",
                     "-k",

@@ -30,8 +30,11 @@ pub fn run(args: &DoctorArgs, g: &GlobalOpts) -> CliResult<i32> {
         .clone()
         .or_else(super::args::pimsync_home_from_env)
     {
-        Some(h) if !h.as_os_str().is_empty() => h,
-        _ => {
+        Some(h) => {
+            super::args::check_pimsync_home(&h)?;
+            h
+        }
+        None => {
             return Err(Failure::usage(
                 "no PIMSYNC installation given",
                 "doctor needs the PIMSYNC directory",
@@ -40,7 +43,7 @@ pub fn run(args: &DoctorArgs, g: &GlobalOpts) -> CliResult<i32> {
         }
     };
     // The password options mean what they mean for every other command.
-    let password = args.password.source();
+    let password = args.password.source()?;
     // A password option that cannot be read is a usage error, not a finding.
     password
         .resolve()
@@ -63,16 +66,28 @@ fn status_word(s: Status) -> (&'static str, &'static str) {
     }
 }
 
+/// A check as text: the status, the id and the detail wrapped at 100 columns, then the fix
+/// on its own line(s), indented under the detail.
 fn line(color: bool, c: &Check) -> String {
     let (word, code) = status_word(c.status);
-    let word = output::paint(color, code, &format!("{word:<7}"));
-    let mut s = format!("{word}  {:<10}  {}", c.id.as_str(), c.detail);
-    if let Some(fix) = &c.fix {
-        s.push_str(" — fix: ");
-        s.push_str(fix);
+    let flat = |s: &str| s.replace(['\n', '\r'], " ");
+    // Wrap without colour codes (they have no width), then paint the status word.
+    let plain = format!("{word:<7}  {:<10}  {}", c.id.as_str(), flat(&c.detail));
+    let mut s = super::render::wrap(&plain, 21);
+    if let Some(rest) = s.strip_prefix(&format!("{word:<7}")) {
+        s = format!(
+            "{}{rest}",
+            output::paint(color, code, &format!("{word:<7}"))
+        );
     }
-    // One line per check whatever a log message or a path holds.
-    s.replace(['\n', '\r'], " ")
+    if let Some(fix) = &c.fix {
+        s.push('\n');
+        s.push_str(&super::render::wrap(
+            &format!("{:21}fix: {}", "", flat(fix)),
+            26,
+        ));
+    }
+    s
 }
 
 fn text(g: &GlobalOpts, report: &Report) -> String {

@@ -199,8 +199,32 @@ impl From<&OpenError> for Failure {
             OpenError::Parse {
                 path,
                 source,
+                password_setting: Some(file),
+                ..
+            } if matches!(source, KeystoreError::WrongPassword(_)) => keystore(
+                path,
+                source,
+                &format!(
+                    "The password tried is javax.net.ssl.trustStorePassword from {}; correct it there, or pass the right one with --storepass-file FILE.",
+                    file.display()
+                ),
+            ),
+            OpenError::Parse {
+                path,
+                source,
                 password_explicit,
+                ..
             } => keystore(path, source, &keystore_fix(source, *password_explicit)),
+            OpenError::Certificate { path, .. } => {
+                let file = crate::suggest::quote_arg(&path.display().to_string());
+                keystore(
+                    path,
+                    e,
+                    &format!(
+                        "-k names the keystore (e.g. --cacerts for the Java runtime's). To see whether a keystore trusts this certificate: azure-cacerts check -k KEYSTORE --chain {file}; to import it by hand: keytool -importcert -file {file} -alias NAME -keystore KEYSTORE"
+                    ),
+                )
+            }
         }
     }
 }
@@ -227,6 +251,17 @@ impl From<&WriteError> for Failure {
             WriteError::Io { after_rename: true, .. } => "The keystore WAS updated and its backup kept: check it with azure-cacerts list, then restart Java.".into(),
             WriteError::Verify { after_rename: true, .. } => "The keystore was changed and may not be what we wrote: restore the backup if Java cannot load it, and report a bug.".into(),
             WriteError::Verify { .. } => "The original keystore was kept; report this as a bug with the keystore type.".into(),
+            // EPERM on the rename itself: for root that is an immutable or append-only file
+            // or directory (chattr +i / +a), which no right overrides.
+            WriteError::Io { what: "replace", path, source, .. }
+                if cfg!(unix) && source.raw_os_error() == Some(1) =>
+            {
+                let dir = path.parent().map_or_else(|| ".".into(), |d| d.display().to_string());
+                format!(
+                    "{NEEDS_RIGHTS}; if you already are, the file or its directory is marked immutable or append-only: see lsattr -d {} {dir}, and chattr -i; nothing was changed.",
+                    path.display()
+                )
+            }
             WriteError::Io { .. } if permission => format!("{NEEDS_RIGHTS}; nothing was changed."),
             WriteError::Io { .. } => "The original keystore was kept; fix the cause (disk space, permissions) and run again.".into(),
         };

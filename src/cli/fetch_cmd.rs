@@ -47,6 +47,8 @@ pub fn run(args: &FetchArgs, g: &GlobalOpts) -> CliResult<i32> {
             summary,
             bundle: written.as_ref().map(|w| w.dir.display().to_string()),
         })?,
+        // Quiet: nothing on success (warnings and errors still go to stderr).
+        Format::Text if g.quiet => {}
         Format::Text => {
             let mut text = render_text(c, &rows, &summary, g);
             if let Some(w) = &written {

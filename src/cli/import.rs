@@ -33,8 +33,27 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
     let catalog = output::load_catalog(g, &args.target.source.spec()?)?.catalog;
     let selection = args.target.select.selection(now);
     let settings = args.write.settings(args.lock_timeout, false, now);
-    let outcome = ops::apply(&request, &catalog, &selection, &settings)?;
-    let (warnings, notes) = render::outcome_notices(&outcome);
+    let outcome = match ops::apply(&request, &catalog, &selection, &settings) {
+        Err(ops::ApplyError::Open(e)) => match super::args::ask_after_default_failed(&e) {
+            // Asked on a terminal after changeit failed; nothing was written meanwhile.
+            Some(password) => ops::apply(
+                &ops::OpenRequest {
+                    password,
+                    ..request
+                },
+                &catalog,
+                &selection,
+                &settings,
+            )?,
+            None => return Err(ops::ApplyError::Open(e).into()),
+        },
+        r => r?,
+    };
+    let (mut warnings, notes) = render::outcome_notices(&outcome);
+    warnings.extend(render::keystore_warnings(
+        &outcome.keystore,
+        outcome.written.is_some(),
+    ));
     for w in warnings {
         output::warn(w);
     }
@@ -44,6 +63,8 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
     let report = ReportJson::of_outcome(&outcome, &catalog);
     let printed = match g.format {
         Format::Json => output::print_json(&report),
+        // Quiet: nothing on stdout; the restart notice alone, on stderr.
+        Format::Text if g.quiet => Ok(()),
         Format::Text => output::emit(&text(g, &outcome, &report)),
     };
     // The keystore is already written: a report that cannot be printed must not read as if
@@ -63,8 +84,8 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
         }
         f
     })?;
-    if g.format == Format::Json && outcome.changed() {
-        output::note(g, RESTART);
+    if (g.format == Format::Json || g.quiet) && outcome.changed() {
+        output::restart_notice(g, RESTART);
     }
     Ok(0)
 }
@@ -72,29 +93,42 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
 fn text(g: &GlobalOpts, outcome: &Outcome, report: &ReportJson) -> String {
     let mut out = String::new();
     let k = &report.keystore;
+    let shown = render::path_shown(&outcome.keystore);
     if outcome.added.is_empty() {
-        let _ = writeln!(
-            out,
-            "0 added: {} already holds every wanted Azure CA ({}).",
-            k.path,
-            render::summary_line(&report.summary)
-        );
+        let holds = if outcome.plan.summary().unavailable == 0 {
+            "already holds every wanted Azure CA"
+        } else {
+            "holds every wanted Azure CA that is at hand"
+        };
+        let _ = writeln!(out, "0 added: {shown} {holds}.");
+        let _ = writeln!(out, "Summary: {}", render::summary_line(&report.summary));
+        if let Some(notice) = render::unavailable_notice(&outcome.plan) {
+            let _ = writeln!(out, "{notice}");
+        }
         return out;
     }
-    if !g.quiet {
-        render::report_table(&mut out, output::use_color(g), &outcome.keystore, report);
-        out.push('\n');
-    }
+    render::report_table(
+        &mut out,
+        output::use_color(g),
+        g.verbose,
+        &outcome.keystore,
+        report,
+        true,
+    );
+    out.push('\n');
+    // One line whatever the path's length: scripts and people grep for it.
     let _ = writeln!(
         out,
-        "Added {} CA(s) to {} ({}: {} -> {} entries).",
+        "Added {} CA(s) to {shown} ({}: {} -> {} entries).",
         outcome.added.len(),
-        k.path,
         k.store_type.to_uppercase(),
         outcome.entries_before,
         k.entries
     );
     let _ = writeln!(out, "Summary: {}", render::summary_line(&report.summary));
+    if let Some(notice) = render::unavailable_notice(&outcome.plan) {
+        let _ = writeln!(out, "{notice}");
+    }
     match &report.backup {
         Some(b) => {
             let _ = writeln!(out, "Backup: {b}");
@@ -103,6 +137,6 @@ fn text(g: &GlobalOpts, outcome: &Outcome, report: &ReportJson) -> String {
             let _ = writeln!(out, "Backup: none (--no-backup)");
         }
     }
-    let _ = writeln!(out, "{RESTART}");
+    let _ = writeln!(out, "{}", render::wrap(RESTART, 0));
     out
 }

@@ -10,7 +10,7 @@ use super::failure::CliResult;
 use super::output;
 use super::render::KeystoreJson;
 use crate::cert::{self, Certificate};
-use crate::keystore::{Entry, EntryKind};
+use crate::keystore::{Entry, EntryKind, StoreType};
 use crate::ops::{self, KeystoreSummary, Lenience};
 
 #[derive(Debug, Clone, Args)]
@@ -63,8 +63,15 @@ pub fn run(args: &ListArgs, g: &GlobalOpts) -> CliResult<i32> {
     let (opened, unverified) =
         ops::open_lenient(&args.keystore.request()?, Lenience::DefaultPasswordOnly)?;
     let ks = &opened.keystore;
-    let shown_path = opened.path.display().to_string();
-    if unverified {
+    let summary = KeystoreSummary::of(&opened);
+    let shown_path = super::render::path_shown(&summary);
+    if unverified && ks.entries().is_empty() && ks.store_type() == StoreType::Pkcs12 {
+        output::warn(format!(
+            "{shown_path}: its certificates are encrypted with the store password, which is not changeit: \
+             nothing can be listed without it. Pass it with --storepass-file FILE, --storepass-env VAR, \
+             or --storepass (asked for on a terminal)."
+        ));
+    } else if unverified {
         output::warn(format!(
             "{shown_path}: the integrity of this keystore has NOT been verified: the default password changeit does not match, and no password was given"
         ));
@@ -83,23 +90,29 @@ pub fn run(args: &ListArgs, g: &GlobalOpts) -> CliResult<i32> {
             shadowed.join(", ")
         ));
     }
+    for w in super::render::keystore_warnings(&summary, false) {
+        output::warn(w);
+    }
+    if g.quiet && g.format == Format::Text {
+        return Ok(0);
+    }
     let entries: Vec<EntryJson> = ks.entries().iter().map(entry_json).collect();
     match g.format {
         Format::Json => output::print_json(&ListJson {
             keystore: KeystoreJson {
                 verified: Some(ks.is_verified()),
-                ..KeystoreJson::of(&KeystoreSummary::of(&opened))
+                ..KeystoreJson::of(&summary)
             },
             entries,
         })?,
-        Format::Text => output::emit(&text(g, &shown_path, ks, &entries))?,
+        Format::Text => output::emit(&text(g, &summary, ks, &entries))?,
     }
     Ok(0)
 }
 
 fn text(
     g: &GlobalOpts,
-    path: &str,
+    summary: &KeystoreSummary,
     ks: &crate::keystore::Keystore,
     entries: &[EntryJson],
 ) -> String {
@@ -115,15 +128,20 @@ fn text(
     } else {
         "NOT verified"
     };
-    if !g.quiet {
-        let _ = writeln!(
-            out,
-            "{path}: {} keystore, {} entries, {protection}, integrity {verified}",
-            ks.store_type().as_str().to_uppercase(),
-            entries.len()
-        );
-        out.push('\n');
-    }
+    let encrypted = if entries.is_empty() && !ks.is_verified() {
+        " (any certificates are encrypted: a password is needed)"
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        out,
+        "{}: {} keystore, {} entries{encrypted}, {protection}, integrity {verified}",
+        super::render::path_shown(summary),
+        ks.store_type().as_str().to_uppercase(),
+        entries.len()
+    );
+    super::render::keystore_details(&mut out, summary);
+    out.push('\n');
     let today = cert::ymd(time::OffsetDateTime::now_utc());
     let alias_w = entries
         .iter()

@@ -20,10 +20,13 @@ pub mod output;
 mod refresh;
 mod render;
 
-use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::Write as _;
+
+use clap::{CommandFactory, Parser, Subcommand};
 
 use args::GlobalOpts;
-use failure::CliResult;
+use failure::{CliResult, Failure};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,14 +67,146 @@ pub enum Command {
     Man(docs_cmd::ManArgs),
 }
 
+/// keytool's single-dash options, as administrators type them out of habit: the ones that
+/// mean the same here are rewritten, the others get a one-line hint.
+fn keytool_spellings(args: Vec<OsString>) -> Result<Vec<OsString>, Failure> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut rest = false;
+    // PowerShell passes "" for an unset "$env:PIMSYNC_HOME", which clap would call a
+    // missing value.
+    let mut after_pimsync_home = false;
+    for (i, arg) in args.into_iter().enumerate() {
+        if std::mem::take(&mut after_pimsync_home) || arg.to_str() == Some("--pimsync-home=") {
+            args::check_pimsync_home(std::path::Path::new(
+                arg.to_str()
+                    .unwrap_or("x")
+                    .trim_start_matches("--pimsync-home="),
+            ))?;
+        }
+        after_pimsync_home = !rest && arg.to_str() == Some("--pimsync-home");
+        let Some(s) = arg.to_str().filter(|_| i > 0 && !rest) else {
+            out.push(arg);
+            continue;
+        };
+        if s == "--" {
+            rest = true;
+        }
+        let same = match s {
+            "-keystore" => Some("--keystore"),
+            "-storepass" => Some("--storepass"),
+            "-storetype" => Some("--storetype"),
+            "-cacerts" => Some("--cacerts"),
+            "-storepass:env" => Some("--storepass-env"),
+            "-storepass:file" => Some("--storepass-file"),
+            _ => None,
+        };
+        if let Some(long) = same {
+            out.push(OsString::from(long));
+            continue;
+        }
+        // keytool asks "Trust this certificate?"; azure-cacerts never asks.
+        if s == "-noprompt" {
+            continue;
+        }
+        let hint = match s {
+            "-alias" => Some("azure-cacerts names each entry itself (azure-ca-<name>); change the prefix with --alias-prefix PREFIX"),
+            "-list" => Some("use the command `azure-cacerts list -k FILE`"),
+            "-importcert" | "-import" => Some("use the command `azure-cacerts import -k FILE`: it adds the missing Azure CAs"),
+            "-file" => Some("a certificate file is checked with `azure-cacerts check -k KEYSTORE --chain FILE`"),
+            "-keypass" | "-srcstorepass" | "-deststorepass" => Some("only the store password is needed: --storepass-file FILE, --storepass-env VAR or --storepass"),
+            _ => None,
+        };
+        if let Some(hint) = hint {
+            return Err(Failure::usage(
+                format!("keytool option {s}"),
+                "azure-cacerts is not keytool",
+                format!("{}.", hint),
+            ));
+        }
+        out.push(arg);
+    }
+    Ok(out)
+}
+
+/// A clap usage error as one line, the contract's shape, with clap's tip and where to read
+/// more.
+fn usage_line(e: &clap::Error, args: &[OsString]) -> String {
+    let text = e.render().to_string();
+    let mut why = Vec::new();
+    let mut tips = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        if t.starts_with("Usage:") || t.starts_with("For more information") {
+            break;
+        }
+        if t.is_empty() {
+            continue;
+        }
+        match t.strip_prefix("tip:") {
+            Some(tip) => tips.push(tip.trim().to_string()),
+            None => why.push(t.strip_prefix("error:").unwrap_or(t).trim().to_string()),
+        }
+    }
+    let sub = args
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .find(|a| Cli::command().find_subcommand(a).is_some());
+    let help = match sub {
+        Some(s) => format!("See `azure-cacerts {s} --help`."),
+        None => "See `azure-cacerts --help`.".to_string(),
+    };
+    let mut fix = tips
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            if let Some(c) = t.get(..1) {
+                t.replace_range(..1, &c.to_uppercase());
+            }
+            format!("{}.", t.trim_end_matches('.'))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !fix.is_empty() {
+        fix.push(' ');
+    }
+    fix.push_str(&help);
+    let command = match sub {
+        Some(s) => format!("azure-cacerts {s}"),
+        None => "azure-cacerts".to_string(),
+    };
+    Failure::new(
+        failure::ExitKind::Usage,
+        "usage error",
+        command,
+        why.join(" "),
+        fix,
+    )
+    .to_string()
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let args = match keytool_spellings(std::env::args_os().collect()) {
+        Ok(args) => args,
+        Err(failure) => {
+            output::error(&failure);
+            return failure.exit_code();
+        }
+    };
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
-            // clap prints help/version to stdout (exit 0) and usage errors to stderr (exit 2).
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            use clap::error::ErrorKind;
+            // clap prints help/version to stdout (exit 0); help for a missing subcommand
+            // stays whole; every other usage error is one line (exit 2).
+            if !e.use_stderr() || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                return if e.use_stderr() { 2 } else { 0 };
+            }
+            let line = usage_line(&e, &args);
+            let _ = writeln!(std::io::stderr().lock(), "error: {line}");
+            return 2;
         }
     };
     output::init_logging(&cli.global);

@@ -17,12 +17,18 @@ pub fn init_logging(g: &GlobalOpts) {
     } else {
         tracing::Level::WARN
     };
-    let _ = tracing_subscriber::fmt()
+    // Our own diagnostics only: the HTTP and TLS crates' debug events are Rust debug text
+    // (`Some("...")`, struct dumps) that tells an administrator nothing.
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let ours = tracing_subscriber::filter::Targets::new().with_target("azure_cacerts", level);
+    let subscriber = tracing_subscriber::fmt()
         .with_max_level(level)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()
-        .try_init();
+        .finish()
+        .with(ours);
+    let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
 /// Writes a diagnostic line to stderr. A stderr that cannot be written (closed, /dev/full)
@@ -45,6 +51,11 @@ pub fn note(g: &GlobalOpts, msg: impl std::fmt::Display) {
     if !g.quiet {
         diagnostic(format_args!("{msg}"));
     }
+}
+
+/// The reminder to restart Java after a change: on stderr, and the one line `-q` keeps.
+pub fn restart_notice(_g: &GlobalOpts, msg: &str) {
+    diagnostic(format_args!("{}", super::render::wrap(msg, 0)));
 }
 
 pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
@@ -161,5 +172,27 @@ pub fn load_catalog(
     for w in &obtained.warnings {
         warn(w);
     }
+    if let Some(w) = older_bundle(&obtained.catalog) {
+        warn(w);
+    }
     Ok(obtained)
+}
+
+/// A bundle made from a page older than the one the built-in catalog was made from: its CA
+/// list may lack CAs this binary knows.
+fn older_bundle(c: &crate::catalog::Catalog) -> Option<String> {
+    if c.source != crate::catalog::CatalogSource::Bundle {
+        return None;
+    }
+    let builtin = crate::catalog::Catalog::builtin();
+    let (theirs, ours) = (c.page_date.as_deref()?, builtin.page_date.as_deref()?);
+    // ISO dates compare as text.
+    (theirs < ours).then(|| {
+        format!(
+            "the bundle {} was made from the page of {theirs}, older than the built-in catalog's page of {ours}: \
+             it may lack CAs Microsoft added since. Make a new bundle (azure-cacerts fetch --online --out DIR), \
+             or drop --bundle to use the built-in catalog.",
+            c.location.as_deref().unwrap_or("")
+        )
+    })
 }

@@ -34,7 +34,7 @@ pub struct RefreshArgs {
     /// no other keystore is named).
     #[arg(long, value_name = "DIR")]
     pub pimsync_home: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = StoreTypeArg::Auto)]
+    #[arg(long, value_enum, ignore_case = true, default_value_t = StoreTypeArg::Auto)]
     pub storetype: StoreTypeArg,
     /// Store password for the keystores named on the command line.
     #[command(flatten)]
@@ -68,11 +68,15 @@ pub struct RefreshArgs {
 /// The keystores named on the command line and in `--config`.
 fn targets(args: &RefreshArgs) -> CliResult<Vec<Target>> {
     let expected = args.storetype.expected();
+    let password = args.password.source()?;
+    if let Some(h) = &args.pimsync_home {
+        super::args::check_pimsync_home(h)?;
+    }
     let named = |location: KeystoreLocation, label: String| Target {
         request: OpenRequest {
             location,
             expected,
-            password: args.password.source(),
+            password: password.clone(),
         },
         skips: Vec::new(),
         label,
@@ -196,11 +200,11 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
                     let mut report = ReportJson::of_outcome(&outcome, catalog);
                     report.catalog.fallback = choice.fallback.clone();
                     let changed = outcome.changed();
-                    if g.format == Format::Text && (changed || g.verbose) {
+                    if g.format == Format::Text && !g.quiet && (changed || g.verbose) {
                         let _ = writeln!(
                             text,
                             "{}: added {}, pruned {}{}",
-                            report.keystore.path,
+                            super::render::path_shown(&outcome.keystore),
                             outcome.added.len(),
                             outcome.pruned.len(),
                             report
@@ -269,12 +273,17 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
                 })?;
             }
             if changed {
-                output::note(g, RESTART);
+                output::restart_notice(g, RESTART);
+            }
+        }
+        Format::Text if g.quiet => {
+            if changed {
+                output::restart_notice(g, RESTART);
             }
         }
         Format::Text => {
             if changed {
-                let _ = writeln!(text, "{RESTART}");
+                let _ = writeln!(text, "{}", super::render::wrap(RESTART, 0));
             }
             output::emit(&text)?;
         }

@@ -589,6 +589,13 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
     if !skipped_absent.is_empty() {
         extra.skipped_absent = Some(skipped_absent.clone());
     }
+    // The real file when links lead elsewhere (a JRE's cacerts linked to the OS store).
+    let real = crate::locate::real_path(&path);
+    let shown = if real != path {
+        format!("{shown} -> {}", real.display())
+    } else {
+        shown
+    };
     let mut detail = format!(
         "{shown} ({}, {} entries; found through {}): {} present, {} equivalent, {} missing, {} expired, {} unavailable",
         ks.store_type().as_str().to_uppercase(),
@@ -635,7 +642,28 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
             extra,
         )
     } else {
-        Check::new(CheckId::Truststore, Status::Ok, detail).extra(extra)
+        // Nothing import can add offline is missing; but say which listed CAs are still not
+        // in the truststore (no verified copy at hand) rather than call it complete.
+        let unavailable: Vec<&str> = plan
+            .cas
+            .iter()
+            .filter(|c| c.status == CaStatus::Unavailable)
+            .map(|c| c.ca.name.as_str())
+            .collect();
+        if unavailable.is_empty() {
+            Check::new(CheckId::Truststore, Status::Ok, detail).extra(extra)
+        } else {
+            detail.push_str(&format!(
+                "; NOT in it, because the built-in catalog has no copy of them: {}",
+                unavailable.join(", ")
+            ));
+            Check::new(CheckId::Truststore, Status::Ok, detail)
+                .fix(format!(
+                    "to add them too, run {} --online where there is internet, or use a bundle made there (azure-cacerts fetch --online --out DIR, then --bundle DIR)",
+                    import_command(home, "")
+                ))
+                .extra(extra)
+        }
     };
     (c, facts)
 }

@@ -12,7 +12,7 @@ use crate::anchors::AnchorSet;
 use crate::catalog::Catalog;
 use crate::cert::sha256_hex;
 use crate::keystore::{EntryKind, Keystore, KeystoreError, StoreType};
-use crate::locate::FoundBy;
+use crate::locate::{self, FoundBy, Managed};
 use crate::lock::{self, LockError, StaleLock};
 use crate::plan::{self, CaStatus, Plan, Pruned, Selection};
 use crate::write::{self, Backup, ReplaceOptions, WriteError, WriteWarning};
@@ -21,10 +21,40 @@ use crate::write::{self, Backup, ReplaceOptions, WriteError, WriteWarning};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeystoreSummary {
     pub path: PathBuf,
+    /// The file read and written once symbolic links are followed (a Debian JDK's
+    /// lib/security/cacerts is /etc/ssl/certs/java/cacerts).
+    pub real_path: PathBuf,
+    /// Set when the real file is one the operating system regenerates.
+    pub managed: Option<Managed>,
     pub how: FoundBy,
     pub store_type: StoreType,
     pub entries: usize,
     pub password_protected: bool,
+    /// The start-up file whose `javax.net.ssl.trustStorePassword` opened the keystore.
+    pub password_setting: Option<PathBuf>,
+    /// `javax.net.ssl.trustStoreType` set for this truststore, and the file that sets it.
+    pub type_setting: Option<(String, PathBuf)>,
+}
+
+impl KeystoreSummary {
+    /// The real file when it is not the path given (a link was followed).
+    pub fn real_if_different(&self) -> Option<&std::path::Path> {
+        (self.real_path != self.path).then_some(self.real_path.as_path())
+    }
+
+    /// A trustStoreType setting that does not name this keystore's format: the JVM that
+    /// reads the setting may refuse the file.
+    pub fn type_setting_mismatch(&self) -> Option<&(String, PathBuf)> {
+        let matches = |t: &str| {
+            t.eq_ignore_ascii_case(self.store_type.as_str())
+                // Java 9+ reads PKCS12 through a JKS keystore and JKS through PKCS12.
+                || (t.eq_ignore_ascii_case("jks") && self.store_type == StoreType::Pkcs12)
+                || (t.eq_ignore_ascii_case("pkcs12") && self.store_type == StoreType::Jks)
+                // The JCEKS provider reads JKS files too.
+                || (t.eq_ignore_ascii_case("jceks") && self.store_type == StoreType::Jks)
+        };
+        self.type_setting.as_ref().filter(|(t, _)| !matches(t))
+    }
 }
 
 impl KeystoreSummary {
@@ -33,12 +63,17 @@ impl KeystoreSummary {
     }
 
     fn with(opened: &Opened, keystore: &Keystore) -> KeystoreSummary {
+        let real_path = locate::real_path(&opened.path);
         KeystoreSummary {
             path: opened.path.clone(),
+            managed: Managed::of_real_path(&real_path),
+            real_path,
             how: opened.how.clone(),
             store_type: keystore.store_type(),
             entries: keystore.entries().len(),
             password_protected: keystore.is_password_protected(),
+            password_setting: opened.password.setting.clone(),
+            type_setting: opened.jvm.store_type.clone().zip(opened.jvm.file.clone()),
         }
     }
 }
@@ -183,6 +218,7 @@ pub fn apply(
             path: opened.path.clone(),
             source: KeystoreError::JavaCannotLoad(problem.clone()),
             password_explicit: opened.password.explicit,
+            password_setting: opened.password.setting.clone(),
         }));
     }
     let mut plan = plan::plan(

@@ -23,6 +23,12 @@ pub enum PasswordSource {
     Env(String),
     /// The first line of a file (a BOM and the line ending removed).
     File(PathBuf),
+    /// `javax.net.ssl.trustStorePassword` in the start-up file that named the truststore:
+    /// used instead of [`PasswordSource::Default`] when the user gave no password.
+    Setting {
+        file: PathBuf,
+        value: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +36,8 @@ pub struct StorePassword {
     pub value: String,
     /// False when the value is the `changeit` default rather than something the user gave.
     pub explicit: bool,
+    /// The start-up file whose `javax.net.ssl.trustStorePassword` this is.
+    pub setting: Option<PathBuf>,
 }
 
 #[derive(Debug, Error)]
@@ -75,11 +83,18 @@ impl PasswordSource {
         let explicit = |value: String| StorePassword {
             value,
             explicit: true,
+            setting: None,
         };
         match self {
             PasswordSource::Default => Ok(StorePassword {
                 value: DEFAULT_STOREPASS.to_string(),
                 explicit: false,
+                setting: None,
+            }),
+            PasswordSource::Setting { file, value } => Ok(StorePassword {
+                value: value.clone(),
+                explicit: true,
+                setting: Some(file.clone()),
             }),
             PasswordSource::Given(p) => Ok(explicit(p.clone())),
             PasswordSource::Env(var) => std::env::var(var)
@@ -107,11 +122,34 @@ pub struct OpenRequest {
     pub password: PasswordSource,
 }
 
+impl OpenRequest {
+    /// The password to try for a located file: the user's, else the trustStorePassword set
+    /// beside the trustStore setting that named it, else the default.
+    pub fn password_for(&self, found: &locate::Located) -> PasswordSource {
+        match (&self.password, &found.jvm) {
+            (
+                PasswordSource::Default,
+                locate::JvmTrustSettings {
+                    file: Some(file),
+                    password: Some(value),
+                    ..
+                },
+            ) => PasswordSource::Setting {
+                file: file.clone(),
+                value: value.clone(),
+            },
+            (p, _) => p.clone(),
+        }
+    }
+}
+
 /// A keystore read and parsed.
 #[derive(Debug, Clone)]
 pub struct Opened {
     pub path: PathBuf,
     pub how: FoundBy,
+    /// The trustStore* settings found with the file (PIMSYNC start-up files).
+    pub jvm: locate::JvmTrustSettings,
     /// The file's bytes as read: the writer checks nobody changed them meanwhile.
     pub bytes: Vec<u8>,
     pub keystore: Keystore,
@@ -142,7 +180,48 @@ pub enum OpenError {
         source: KeystoreError,
         /// Whether the password tried was given by the user (not the `changeit` default).
         password_explicit: bool,
+        /// The start-up file whose trustStorePassword was tried.
+        password_setting: Option<PathBuf>,
     },
+    /// The file is a certificate, not a keystore (`-k cert.pem`).
+    #[error("it is a {} certificate, not a keystore", if *pem { "PEM" } else { "DER" })]
+    Certificate { path: PathBuf, pem: bool },
+}
+
+/// The error for bytes that do not parse as a keystore: a certificate given where a
+/// keystore was expected is named as such.
+fn parse_error(
+    path: &Path,
+    bytes: &[u8],
+    source: KeystoreError,
+    password: &StorePassword,
+) -> OpenError {
+    if !matches!(
+        source,
+        KeystoreError::WrongPassword(_) | KeystoreError::PasswordRequired(_)
+    ) {
+        let trimmed = bytes.trim_ascii_start();
+        if trimmed.starts_with(b"-----BEGIN CERTIFICATE-----")
+            || trimmed.starts_with(b"-----BEGIN TRUSTED CERTIFICATE-----")
+        {
+            return OpenError::Certificate {
+                path: path.to_path_buf(),
+                pem: true,
+            };
+        }
+        if crate::cert::Certificate::parse(bytes).is_ok() {
+            return OpenError::Certificate {
+                path: path.to_path_buf(),
+                pem: false,
+            };
+        }
+    }
+    OpenError::Parse {
+        path: path.to_path_buf(),
+        source,
+        password_explicit: password.explicit,
+        password_setting: password.setting.clone(),
+    }
 }
 
 impl OpenError {
@@ -152,7 +231,8 @@ impl OpenError {
             OpenError::Read { path, .. }
             | OpenError::NotRegular { path, .. }
             | OpenError::TooLarge { path, .. }
-            | OpenError::Parse { path, .. } => Some(path),
+            | OpenError::Parse { path, .. }
+            | OpenError::Certificate { path, .. } => Some(path),
             OpenError::Password(
                 PasswordError::File { path, .. } | PasswordError::NotText { path },
             ) => Some(path),
@@ -189,19 +269,14 @@ pub fn open(request: &OpenRequest) -> Result<Opened, OpenError> {
 
 /// [`open`] for a file already located (import locks it before reading).
 pub fn open_at(found: locate::Located, request: &OpenRequest) -> Result<Opened, OpenError> {
-    let password = request.password.resolve()?;
+    let password = request.password_for(&found).resolve()?;
     let bytes = read_keystore_file(&found.path)?;
-    let keystore =
-        Keystore::parse(&bytes, request.expected, Some(&password.value)).map_err(|source| {
-            OpenError::Parse {
-                path: found.path.clone(),
-                source,
-                password_explicit: password.explicit,
-            }
-        })?;
+    let keystore = Keystore::parse(&bytes, request.expected, Some(&password.value))
+        .map_err(|source| parse_error(&found.path, &bytes, source, &password))?;
     Ok(Opened {
         path: found.path,
         how: found.how,
+        jvm: found.jvm,
         bytes,
         keystore,
         password,
@@ -226,13 +301,9 @@ pub fn open_lenient(
     lenience: Lenience,
 ) -> Result<(Opened, bool), OpenError> {
     let found = locate(&request.location)?;
-    let password = request.password.resolve()?;
+    let password = request.password_for(&found).resolve()?;
     let bytes = read_keystore_file(&found.path)?;
-    let parse_err = |source| OpenError::Parse {
-        path: found.path.clone(),
-        source,
-        password_explicit: password.explicit,
-    };
+    let parse_err = |source| parse_error(&found.path, &bytes, source, &password);
     let (keystore, unverified) =
         match Keystore::parse(&bytes, request.expected, Some(&password.value)) {
             Ok(keystore) => (keystore, false),
@@ -250,6 +321,7 @@ pub fn open_lenient(
         Opened {
             path: found.path,
             how: found.how,
+            jvm: found.jvm,
             bytes,
             keystore,
             password,

@@ -258,12 +258,47 @@ const IDS: [&str; 7] = [
     "restart",
 ];
 
+/// The checks of the text output: a block starts with its status word, its further lines
+/// are indented.
+fn check_blocks(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in text.lines() {
+        if ["OK ", "PROBLEM", "UNKNOWN"]
+            .iter()
+            .any(|w| l.starts_with(w))
+        {
+            out.push(l.to_string());
+        } else if l.starts_with(' ') {
+            if let Some(b) = out.last_mut() {
+                b.push('\n');
+                b.push_str(l);
+            }
+        }
+    }
+    out
+}
+
 #[test]
 fn all_good_installation_exits_0() {
     let t = build(Kind::Good);
     let (code, v) = doctor_json(&t.home);
     for id in IDS {
         assert_eq!(status(&v, id), "ok", "{id}: {:#}", check(&v, id));
+        if id == "truststore" {
+            // The four ECC OCSP CAs the built-in catalog has no copy of are named, with how
+            // to get them (issue 16: no claim that the truststore holds every listed CA).
+            let t = check(&v, id);
+            assert!(
+                t["detail"].as_str().unwrap().contains("NOT in it")
+                    && t["detail"]
+                        .as_str()
+                        .unwrap()
+                        .contains("Microsoft TLS G2 ECC CA OCSP 02"),
+                "{t:#}"
+            );
+            assert!(t["fix"].as_str().unwrap().contains("--online"), "{t:#}");
+            continue;
+        }
         assert!(check(&v, id)["fix"].is_null(), "{id} has a fix");
     }
     assert_eq!(code, 0, "{v:#}");
@@ -390,26 +425,29 @@ fn broken_installation_reports_every_problem() {
     assert_eq!(restart["time"], "11/25 09:00:05");
     assert!(restart["fix"].as_str().unwrap().contains("Restart"));
 
-    // Text: a PROBLEM line per problem, with its fix, and the summary.
+    // Text: a PROBLEM block per problem (wrapped at 100 columns, the fix on its own line,
+    // issue 16), and the summary.
     let o = doctor(&t.home, &[]);
     assert_eq!(o.status.code(), Some(1));
     let text = stdout(&o);
+    let blocks = check_blocks(&text);
     for id in &IDS[1..] {
         assert!(
-            text.lines().any(|l| l.starts_with("PROBLEM")
-                && l.contains(&format!(" {id} "))
-                && l.contains("fix: ")),
-            "no PROBLEM line for {id}:\n{text}"
+            blocks.iter().any(|b| b.starts_with("PROBLEM")
+                && b.contains(&format!(" {id} "))
+                && b.contains("\n                     fix: ")),
+            "no PROBLEM block for {id}:\n{text}"
         );
     }
     assert!(
         text.contains("Summary: 6 problems, 0 unknown, 1 ok"),
         "{text}"
     );
-    assert_eq!(text.lines().count(), 1 + IDS.len() + 1, "{text}");
-    // --quiet: the problem lines only.
+    assert_eq!(blocks.len(), IDS.len(), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    // --quiet: the problem blocks only.
     let o = doctor(&t.home, &["-q"]);
-    assert_eq!(stdout(&o).lines().count(), 6, "{}", stdout(&o));
+    assert_eq!(check_blocks(&stdout(&o)).len(), 6, "{}", stdout(&o));
     // Colour when asked for.
     let o = doctor(&t.home, &["--color", "always"]);
     assert!(stdout(&o).contains("\x1b[31;1mPROBLEM"), "{}", stdout(&o));

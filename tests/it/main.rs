@@ -4,6 +4,7 @@
 mod common;
 mod support;
 
+mod admin_ux;
 mod anchors_agree;
 mod catalog_cmd;
 mod catalog_page;
