@@ -40,10 +40,11 @@
 //!
 //! A rename gives the name a new inode: other hard links to the keystore keep the old
 //! content. That is reported ([`WriteWarning::HardLinks`]), not refused: there is no option
-//! to allow it, and JDK packages do not hard-link `cacerts`. Extended attributes and ACLs of
-//! the keystore are not copied and not detected: std has no xattr API, the `libc` calls are
-//! `unsafe` (this crate forbids `unsafe`), and no xattr crate is a dependency. SELinux labels
-//! are normally re-derived from the directory's default context on creation.
+//! to allow it, and JDK packages do not hard-link `cacerts`. Extended attributes of the
+//! keystore (POSIX ACLs and SELinux labels are stored as such on Linux) are copied to the new
+//! file after its owner and mode are set (so an ACL equal to the keystore's never makes it
+//! more readable than the keystore); one that cannot be copied (a label only root may set) is
+//! reported ([`WriteWarning::XattrNotKept`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, Write};
@@ -120,6 +121,12 @@ pub enum WriteWarning {
     HardLinks { path: PathBuf, links: u64 },
     /// A temporary file of another run that was left in place, and why.
     StrayKept { path: PathBuf, why: String },
+    /// An extended attribute of the keystore (an ACL, a label) that the new file lacks.
+    XattrNotKept {
+        path: PathBuf,
+        name: String,
+        error: String,
+    },
 }
 
 impl std::fmt::Display for WriteWarning {
@@ -139,6 +146,11 @@ impl std::fmt::Display for WriteWarning {
             WriteWarning::StrayKept { path, why } => {
                 write!(f, "left the temporary file {} in place: {why}", path.display())
             }
+            WriteWarning::XattrNotKept { path, name, error } => write!(
+                f,
+                "{} lost its extended attribute {name} in the rewrite ({error}); set it again (setfacl, chcon, setfattr)",
+                path.display()
+            ),
         }
     }
 }
@@ -605,6 +617,34 @@ fn keep_owner(_file: &File, _meta: &fs::Metadata, _path: &Path) -> Result<(), Wr
     Ok(())
 }
 
+/// Copies the keystore's extended attributes to the new file; what cannot be copied is
+/// reported. A file system without xattr support has none to keep.
+#[cfg(unix)]
+fn keep_xattrs(from: &Path, to: &File, warnings: &mut Vec<WriteWarning>) {
+    use xattr::FileExt;
+    let Ok(names) = xattr::list(from) else {
+        return;
+    };
+    for name in names {
+        let Ok(Some(value)) = xattr::get(from, &name) else {
+            continue;
+        };
+        // The new file may already carry it (a label inherited from the directory).
+        if to.get_xattr(&name).ok().flatten().as_deref() == Some(value.as_slice()) {
+            continue;
+        }
+        if let Err(e) = to.set_xattr(&name, &value) {
+            warnings.push(WriteWarning::XattrNotKept {
+                path: from.to_path_buf(),
+                name: name.to_string_lossy().into_owned(),
+                error: e.to_string(),
+            });
+        }
+    }
+}
+#[cfg(not(unix))]
+fn keep_xattrs(_from: &Path, _to: &File, _warnings: &mut Vec<WriteWarning>) {}
+
 #[cfg(unix)]
 fn link_count(meta: &fs::Metadata) -> u64 {
     use std::os::unix::fs::MetadataExt;
@@ -728,6 +768,7 @@ pub fn replace(
     keep_owner(&temp, &meta, &temp_path)?;
     mode.apply(&temp)
         .map_err(io_err("set the mode of", &temp_path))?;
+    keep_xattrs(&target, &temp, &mut warnings);
     let written = match opts.fault {
         Some(hook) => hook(Stage::WriteTemp, &temp_path).and_then(|_| temp.write_all(new_bytes)),
         None => temp.write_all(new_bytes),
@@ -844,6 +885,27 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn extended_attributes_survive_the_rewrite() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("cacerts");
+        fs::write(&p, b"old").unwrap();
+        if xattr::set(&p, "user.azure-cacerts-test", b"kept").is_err() {
+            eprintln!("skipped: this file system takes no user extended attributes");
+            return;
+        }
+        let r = replace(&p, b"old", b"new", &opts(Backup::None, None)).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"new");
+        assert_eq!(
+            xattr::get(&p, "user.azure-cacerts-test")
+                .unwrap()
+                .as_deref(),
+            Some(&b"kept"[..])
+        );
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     }
 
     #[test]
