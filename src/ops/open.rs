@@ -269,18 +269,7 @@ pub fn open(request: &OpenRequest) -> Result<Opened, OpenError> {
 
 /// [`open`] for a file already located (import locks it before reading).
 pub fn open_at(found: locate::Located, request: &OpenRequest) -> Result<Opened, OpenError> {
-    let password = request.password_for(&found).resolve()?;
-    let bytes = read_keystore_file(&found.path)?;
-    let keystore = Keystore::parse(&bytes, request.expected, Some(&password.value))
-        .map_err(|source| parse_error(&found.path, &bytes, source, &password))?;
-    Ok(Opened {
-        path: found.path,
-        how: found.how,
-        jvm: found.jvm,
-        bytes,
-        keystore,
-        password,
-    })
+    read_and_parse(found, request, None).map(|(opened, _)| opened)
 }
 
 /// When [`open_lenient`] may fall back to reading without an integrity check.
@@ -301,20 +290,31 @@ pub fn open_lenient(
     lenience: Lenience,
 ) -> Result<(Opened, bool), OpenError> {
     let found = locate(&request.location)?;
+    read_and_parse(found, request, Some(lenience))
+}
+
+/// Resolves the password, reads the file, parses it; with a `lenience`, a password that does
+/// not match falls back to an unverified read (the `bool`).
+fn read_and_parse(
+    found: locate::Located,
+    request: &OpenRequest,
+    lenience: Option<Lenience>,
+) -> Result<(Opened, bool), OpenError> {
     let password = request.password_for(&found).resolve()?;
     let bytes = read_keystore_file(&found.path)?;
     let parse_err = |source| parse_error(&found.path, &bytes, source, &password);
+    let lenient = match lenience {
+        None => false,
+        Some(Lenience::DefaultPasswordOnly) => !password.explicit,
+        Some(Lenience::AnyPassword) => true,
+    };
     let (keystore, unverified) =
         match Keystore::parse(&bytes, request.expected, Some(&password.value)) {
             Ok(keystore) => (keystore, false),
-            Err(KeystoreError::WrongPassword(_))
-                if !password.explicit || lenience == Lenience::AnyPassword =>
-            {
-                (
-                    Keystore::parse(&bytes, request.expected, None).map_err(parse_err)?,
-                    true,
-                )
-            }
+            Err(KeystoreError::WrongPassword(_)) if lenient => (
+                Keystore::parse(&bytes, request.expected, None).map_err(parse_err)?,
+                true,
+            ),
             Err(e) => return Err(parse_err(e)),
         };
     Ok((
