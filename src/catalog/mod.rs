@@ -194,6 +194,11 @@ pub struct SourceSpec {
     /// SHA-256 thumbprints (upper-case hex) the user vouches for: a new CA from the page with
     /// one of them is taken like a pinned one.
     pub expect_sha256: Vec<String>,
+    /// Check the signatures of the embedded catalog too (`fetch`). Off elsewhere: the
+    /// embedded bytes are compiled in and their chains are verified by the test suite, so
+    /// every run need not spend most of its time re-proving them. Downloads and bundles are
+    /// always verified in full.
+    pub verify_embedded: bool,
 }
 
 impl Default for SourceSpec {
@@ -207,6 +212,7 @@ impl Default for SourceSpec {
             timeout: Duration::from_secs(20),
             accept_new_roots: false,
             expect_sha256: Vec::new(),
+            verify_embedded: false,
         }
     }
 }

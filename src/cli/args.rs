@@ -338,6 +338,7 @@ impl NetOpts {
                 .iter()
                 .map(|h| h.replace(':', "").trim().to_ascii_uppercase())
                 .collect(),
+            verify_embedded: false,
         })
     }
 }

@@ -24,7 +24,10 @@ pub struct FetchArgs {
 }
 
 pub fn run(args: &FetchArgs, g: &GlobalOpts) -> CliResult<i32> {
-    let obtained = output::load_catalog(g, &args.source.spec()?)?;
+    // fetch is the command that checks the catalog: the embedded copies too.
+    let mut spec = args.source.spec()?;
+    spec.verify_embedded = true;
+    let obtained = output::load_catalog(g, &spec)?;
     let c = &obtained.catalog;
 
     let written = match &args.out {

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Speed of azure-cacerts beside keytool and a one-JVM importer (issue: speed is measured,
+not asserted). Builds what it needs, then prints one table: median CPU (user+sys of the
+process and its children) and wall time of several runs of each command, and the ratios.
+
+Usage: python3 scripts/bench.py [--runs N] [--java-home DIR]
+
+The workload is the same for every contender: tests/fixtures/cacerts-debian.jks (JKS, 144
+entries) and the CAs `azure-cacerts diff` reports missing from it (their PEMs from certs/pem).
+Every import starts from a fresh copy of the keystore and ends with an fsync. No test runs
+this script and nothing fails on a timing.
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEYSTORE = os.path.join(ROOT, "tests/fixtures/cacerts-debian.jks")
+
+
+def run_measured(cmd, setup=None):
+    """(cpu seconds, wall seconds) of one run; setup() runs before and is not measured."""
+    if setup:
+        setup()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, wall
+
+
+def median_of(runs, cmd, setup=None):
+    samples = [run_measured(cmd, setup) for _ in range(runs)]
+    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
+def find_java(java_home):
+    homes = [java_home] if java_home else []
+    homes += ["/usr/lib/jvm/java-17-openjdk-amd64", "/usr/lib/jvm/temurin-25-jdk-amd64"]
+    if os.environ.get("JAVA_HOME"):
+        homes.insert(0, os.environ["JAVA_HOME"])
+    for h in homes:
+        if h and os.path.exists(os.path.join(h, "bin/javac")):
+            return h
+    sys.exit("no JDK with javac found: pass --java-home DIR")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=10)
+    ap.add_argument("--java-home")
+    args = ap.parse_args()
+    runs = args.runs
+
+    subprocess.run(["cargo", "build", "--release", "--locked", "--quiet"], cwd=ROOT, check=True)
+    exe = os.path.join(ROOT, "target/release/azure-cacerts")
+    java_home = find_java(args.java_home)
+    java, javac, keytool = (os.path.join(java_home, "bin", t) for t in ("java", "javac", "keytool"))
+
+    work = tempfile.mkdtemp(prefix="azure-cacerts-bench-")
+    try:
+        classes = os.path.join(work, "classes")
+        os.mkdir(classes)
+        subprocess.run([javac, "-d", classes, os.path.join(ROOT, "benches/java/BatchImport.java")], check=True)
+
+        ks = os.path.join(work, "cacerts")
+        fresh = lambda: shutil.copyfile(KEYSTORE, ks)
+        fresh()
+        diff = subprocess.run([exe, "diff", "-k", ks, "--format", "json"], capture_output=True, text=True)
+        doc = json.loads(diff.stdout)
+        slugs = {c["sha1"]: c for c in doc["cas"] if c["status"] == "missing"}
+        catalog = json.loads(subprocess.run([exe, "catalog", "--format", "json"], capture_output=True, text=True, check=True).stdout)
+        pems = [os.path.join(ROOT, "certs/pem", c["slug"] + ".pem") for c in catalog["cas"] if c["sha1"] in slugs]
+        n = len(pems)
+
+        rows = []
+        rows.append(("azure-cacerts --version", median_of(runs, [exe, "--version"])))
+        rows.append(("azure-cacerts catalog", median_of(runs, [exe, "catalog"])))
+        rows.append(("azure-cacerts list -k cacerts", median_of(runs, [exe, "list", "-k", ks])))
+        rows.append(("azure-cacerts diff -k cacerts", median_of(runs, [exe, "diff", "-k", ks])))
+        rows.append((f"azure-cacerts import -k cacerts --no-backup ({n} CAs)",
+                     median_of(runs, [exe, "import", "-k", ks, "--no-backup"], fresh)))
+        rows.append((f"one JVM, KeyStore API load + {n} adds + store",
+                     median_of(max(3, runs // 3), [java, "-cp", classes, "BatchImport", ks, "changeit", *pems], fresh)))
+
+        def keytool_loop():
+            for i, p in enumerate(pems):
+                subprocess.run([keytool, "-importcert", "-noprompt", "-keystore", ks, "-storepass", "changeit",
+                                "-alias", f"bench-{i}", "-file", p], check=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        fresh()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        keytool_loop()
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        rows.append((f"keytool -importcert x {n} (one run)",
+                     ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall)))
+
+        # The floor: hash the file, write it twice (temp file and backup) with fsync, rename.
+        floor = (f"sha1sum '{ks}' >/dev/null && dd if='{ks}' of='{ks}.tmp' conv=fsync status=none && "
+                 f"dd if='{ks}' of='{ks}.bak' conv=fsync status=none && mv '{ks}.tmp' '{ks}'")
+        rows.append(("floor: sha1sum + 2 x dd conv=fsync + mv", median_of(runs, ["sh", "-c", floor], fresh)))
+
+        imp_cpu, imp_wall = rows[4][1]
+        width = max(len(r[0]) for r in rows)
+        print(f"{'command':<{width}}  {'CPU ms':>9}  {'wall ms':>9}  {'CPU / import':>12}  {'wall / import':>13}")
+        for name, (cpu, wall) in rows:
+            print(f"{name:<{width}}  {cpu*1000:>9.1f}  {wall*1000:>9.1f}  {cpu/imp_cpu:>12.1f}  {wall/imp_wall:>13.1f}")
+        print(f"\n{runs} runs each (median), {os.cpu_count()} cores, {java_home}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
