@@ -31,7 +31,10 @@ def run_measured(cmd, setup=None):
         setup()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    code = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+    # diff answers 1 when CAs are missing; anything else is a failure of the benchmark.
+    if code not in (0, 1):
+        sys.exit(f"{cmd[0]} exited {code}: {' '.join(cmd)}")
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
