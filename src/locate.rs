@@ -107,6 +107,14 @@ pub fn real_path(path: &Path) -> PathBuf {
     std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// The real file when it is another one than the path names without following links: a
+/// relative path to a plain file is the same file, a JDK's `lib/security/cacerts` link is not.
+pub fn real_if_elsewhere(path: &Path) -> Option<PathBuf> {
+    let real = real_path(path);
+    let plain = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    (real != plain && real != path).then_some(real)
+}
+
 /// How a keystore path was found. Displayed for people ("JAVA_HOME=/usr/lib/jvm/.."), matched
 /// by code (doctor treats a truststore named by a setting differently).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -93,11 +93,9 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
     let color = output::use_color(g);
     if g.format == Format::Text && !g.quiet {
         // The real file when links lead elsewhere (text only: the JSON keeps the path given).
-        let real = crate::locate::real_path(&opened.path);
-        let named = if real != opened.path {
-            format!("{shown_path} -> {}", real.display())
-        } else {
-            shown_path.clone()
+        let named = match crate::locate::real_if_elsewhere(&opened.path) {
+            Some(real) => format!("{shown_path} -> {}", real.display()),
+            None => shown_path.clone(),
         };
         output::emit(&format!(
             "Keystore {named} ({}): {} certificate(s) Java would trust as anchors\n",

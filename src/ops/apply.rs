@@ -39,7 +39,9 @@ pub struct KeystoreSummary {
 impl KeystoreSummary {
     /// The real file when it is not the path given (a link was followed).
     pub fn real_if_different(&self) -> Option<&std::path::Path> {
-        (self.real_path != self.path).then_some(self.real_path.as_path())
+        locate::real_if_elsewhere(&self.path)
+            .is_some()
+            .then_some(self.real_path.as_path())
     }
 
     /// A trustStoreType setting that does not name this keystore's format: the JVM that
