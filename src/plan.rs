@@ -72,23 +72,27 @@ impl Selection {
         }
     }
 
+    /// Skipped by the user (`--skip`): never imported.
     fn is_skipped(&self, ca: &CatalogCa) -> bool {
-        let defaults = self.default_skips
-            && DEFAULT_SKIPS
-                .iter()
-                .any(|(_, sha1)| ca.sha1.eq_ignore_ascii_case(sha1));
-        defaults
-            || self.extra_skips.iter().any(|s| {
-                let thumb: String = s
-                    .chars()
-                    .filter(|c| *c != ':' && !c.is_whitespace())
-                    .collect();
-                ca.name.eq_ignore_ascii_case(s.trim()) || ca.sha1.eq_ignore_ascii_case(&thumb)
-            })
+        self.extra_skips.iter().any(|s| {
+            let thumb: String = s
+                .chars()
+                .filter(|c| *c != ':' && !c.is_whitespace())
+                .collect();
+            ca.name.eq_ignore_ascii_case(s.trim()) || ca.sha1.eq_ignore_ascii_case(&thumb)
+        })
+    }
+
+    /// A default skip: the vendor's list leaves it out because the runtime ships it. It means
+    /// "already there": reported as skipped when the keystore holds it, and wanted like any
+    /// other CA when it does not (Mozilla-derived stores dropped DigiCert Global Root CA).
+    fn is_default_skip(&self, ca: &CatalogCa) -> bool {
+        self.default_skips && is_default_skip(ca)
     }
 }
 
-/// One of the CAs Java runtimes ship (skipped unless --no-default-skips).
+/// One of the CAs the vendor's list skips because Java runtimes ship them: reported as
+/// skipped when present, wanted like any other CA when absent.
 pub fn is_default_skip(ca: &CatalogCa) -> bool {
     DEFAULT_SKIPS
         .iter()
@@ -174,7 +178,7 @@ pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Pl
                 None => (None, false, false),
             };
             let expired = ca.not_after.is_some_and(|d| d < today);
-            let status = if selection.is_skipped(ca) {
+            let status = if selection.is_skipped(ca) || (selection.is_default_skip(ca) && present) {
                 CaStatus::Skipped
             } else if expired {
                 CaStatus::Expired
@@ -247,19 +251,18 @@ mod tests {
     fn skips_by_default_name_or_thumbprint() {
         let now = OffsetDateTime::now_utc();
         let mut sel = Selection::new(now);
-        assert!(sel.is_skipped(&ca(
+        let digicert = ca(
             "DigiCert Global Root CA",
-            "A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436"
-        )));
+            "A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436",
+        );
+        // A default skip means "already there", not "never": only --skip means never.
+        assert!(sel.is_default_skip(&digicert) && !sel.is_skipped(&digicert));
         assert!(!sel.is_skipped(&ca("Other", "00")));
         sel.extra_skips = vec!["other".into(), "ab:cd".into()];
         assert!(sel.is_skipped(&ca("Other", "00")));
         assert!(sel.is_skipped(&ca("Y", "ABCD")));
         sel.default_skips = false;
-        assert!(!sel.is_skipped(&ca(
-            "DigiCert Global Root CA",
-            "A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436"
-        )));
+        assert!(!sel.is_default_skip(&digicert));
     }
 }
 

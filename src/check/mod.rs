@@ -33,8 +33,6 @@ pub struct FixCa {
 pub enum Importable {
     /// `import` adds it.
     Yes,
-    /// Only with `--no-default-skips` (Java runtimes ship it; this keystore lacks it).
-    WithoutDefaultSkips,
     /// `import` never adds it: expired, or retired from Microsoft's page.
     No(&'static str),
 }
@@ -185,9 +183,9 @@ fn importable(ca: &CatalogCa, now: OffsetDateTime) -> Importable {
         Importable::No("expired")
     } else if ca.status == PageStatus::Retired {
         Importable::No("retired from Microsoft's page")
-    } else if crate::plan::is_default_skip(ca) {
-        Importable::WithoutDefaultSkips
     } else {
+        // A default skip that this keystore lacks is imported like any other CA (a default
+        // skip means "the runtime ships it", not "never").
         Importable::Yes
     }
 }

@@ -346,13 +346,6 @@ fn fix_text(report: &Report, import_cmd: &str, chain_file: bool) -> Option<Strin
     if !yes.is_empty() {
         return Some(format!("run: {import_cmd} (it adds {})", yes.join(", ")));
     }
-    let skipped = names(&|i| *i == Importable::WithoutDefaultSkips);
-    if !skipped.is_empty() {
-        return Some(format!(
-            "run: {import_cmd} --no-default-skips (it adds {})",
-            skipped.join(", ")
-        ));
-    }
     if let Some(f) = report.fix_cas.first() {
         let why = match f.import {
             Importable::No(why) => why,
@@ -653,9 +646,6 @@ fn result_json(c: &Checked, import_cmd: &str) -> ResultJson {
                     importable: f.import == Importable::Yes,
                     note: match f.import {
                         Importable::Yes => None,
-                        Importable::WithoutDefaultSkips => {
-                            Some("a default skip: import adds it with --no-default-skips".into())
-                        }
                         Importable::No(why) => Some(format!("import does not add it: {why}")),
                     },
                 })

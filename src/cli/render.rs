@@ -387,23 +387,35 @@ pub fn outcome_notices(o: &Outcome) -> (Vec<String>, Vec<String>) {
 
 /// Warnings for CAs that are skipped but absent: chains through them fail.
 pub fn skip_warnings(plan: &Plan) -> Vec<String> {
-    plan.cas
+    let mut out: Vec<String> = plan
+        .cas
         .iter()
         .filter(|c| c.status == CaStatus::Skipped && !c.present)
         .map(|c| {
-            let default = plan::is_default_skip(&c.ca);
             format!(
-                "{} is skipped ({}) but this keystore does not hold it: chains through it will fail. {}",
-                c.ca.name,
-                if default { "Java runtimes ship it" } else { "--skip" },
-                if default {
-                    "Add it with --no-default-skips."
-                } else {
-                    "Drop the --skip to add it."
-                }
+                "{} is skipped (--skip) but this keystore does not hold it: chains through it will fail. Drop the --skip to add it.",
+                c.ca.name
             )
         })
-        .collect()
+        .collect();
+    // A default skip means "the runtime ships it"; a store that lacks it gets it like any
+    // other CA, and the person should know why a CA "every JDK has" was missing.
+    out.extend(
+        plan.cas
+            .iter()
+            .filter(|c| {
+                plan::is_default_skip(&c.ca)
+                    && matches!(c.status, CaStatus::Missing | CaStatus::Added)
+            })
+            .map(|c| {
+                format!(
+                    "{} is on the vendor's skip list because Java runtimes ship it, but this keystore lacks it (Mozilla-derived stores such as Debian's and RHEL's dropped it in 2026): it is {} like any other CA",
+                    c.ca.name,
+                    if c.status == CaStatus::Added { "added" } else { "wanted" }
+                )
+            }),
+    );
+    out
 }
 
 // ---- catalogs

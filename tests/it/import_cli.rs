@@ -184,7 +184,7 @@ fn diff_reports_statuses_and_exit_codes_and_dry_run_equals_diff() {
             .map(|c| c["status"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(status("DigiCert Global Root CA"), vec!["skipped"]);
+    assert_eq!(status("DigiCert Global Root CA"), vec!["missing"]);
     assert_eq!(
         status("Microsoft RSA Root Certificate Authority 2017"),
         vec!["missing"]
@@ -199,9 +199,10 @@ fn diff_reports_statuses_and_exit_codes_and_dry_run_equals_diff() {
         assert_eq!(sha1.len(), 40);
         assert_eq!(sha1, sha1.to_uppercase());
     }
-    // The skipped root is absent: a warning says so.
+    // The default-skipped root is absent, so it is wanted like any other CA: a warning says
+    // why a CA every JDK ships is missing here.
     assert!(
-        stderr(&o).contains("DigiCert Global Root CA is skipped"),
+        stderr(&o).contains("DigiCert Global Root CA is on the vendor's skip list"),
         "{}",
         stderr(&o)
     );
@@ -461,4 +462,47 @@ fn pimsync_home_from_the_environment_is_a_default_not_a_conflict() {
         "an empty PIMSYNC_HOME is no keystore: {}",
         stderr(&o)
     );
+}
+
+/// A default skip means "already there", not "never" (contract): a keystore that lacks
+/// DigiCert Global Root CA gets it, with a warning saying why; `--skip` still means never.
+#[test]
+fn a_default_skip_the_keystore_lacks_is_imported() {
+    let (_dir, ks) = copy_to_temp(&sample("jks-jdk17.jks"));
+    let status_of = |o: &std::process::Output| -> String {
+        json(o)["cas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "DigiCert Global Root CA")
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let skipped = run(&[
+        "import",
+        "-k",
+        p(&ks),
+        "--skip",
+        "DigiCert Global Root CA",
+        "--format",
+        "json",
+    ]);
+    assert!(skipped.status.success(), "{}", stderr(&skipped));
+    assert_eq!(status_of(&skipped), "skipped");
+    assert!(
+        stderr(&skipped).contains("is skipped (--skip)"),
+        "{}",
+        stderr(&skipped)
+    );
+    let o = run(&["import", "-k", p(&ks), "--format", "json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(status_of(&o), "added");
+    assert!(
+        stderr(&o).contains("it is added like any other CA"),
+        "{}",
+        stderr(&o)
+    );
+    // Now present: reported as skipped (already there), nothing more to add.
+    let again = run(&["diff", "-k", p(&ks), "--format", "json"]);
+    assert_eq!(status_of(&again), "skipped");
 }
