@@ -286,7 +286,7 @@ fn lower_first(s: &str) -> String {
 impl From<&ApplyError> for Failure {
     fn from(e: &ApplyError) -> Failure {
         match e {
-            ApplyError::Open(e) => Failure::from(e),
+            ApplyError::Open(e) => Failure::from(&**e),
             ApplyError::Lock {
                 keystore, source, ..
             } => lock_failure(keystore, source),

@@ -164,8 +164,10 @@ impl Outcome {
 
 #[derive(Debug, Error)]
 pub enum ApplyError {
+    /// Boxed: an open error carries paths and I/O errors, and every `Result` of the
+    /// transaction would otherwise be as large as it.
     #[error(transparent)]
-    Open(#[from] OpenError),
+    Open(Box<OpenError>),
     #[error("{source}")]
     Lock {
         keystore: PathBuf,
@@ -192,6 +194,12 @@ pub enum ApplyError {
     Write(#[from] WriteError),
 }
 
+impl From<OpenError> for ApplyError {
+    fn from(e: OpenError) -> ApplyError {
+        ApplyError::Open(Box::new(e))
+    }
+}
+
 /// Locks, reads, plans, adds the missing CAs (and prunes), writes safely, verifies.
 pub fn apply(
     request: &OpenRequest,
@@ -216,7 +224,7 @@ pub fn apply(
     // Whatever Java cannot load is never written: an import would only produce another file
     // the JVM refuses.
     if let Some(problem) = opened.keystore.java_load_problem() {
-        return Err(ApplyError::Open(OpenError::Parse {
+        return Err(ApplyError::from(OpenError::Parse {
             path: opened.path.clone(),
             source: KeystoreError::JavaCannotLoad(problem.clone()),
             password_explicit: opened.password.explicit,
