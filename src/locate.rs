@@ -111,8 +111,14 @@ pub fn real_path(path: &Path) -> PathBuf {
 /// relative path to a plain file is the same file, a JDK's `lib/security/cacerts` link is not.
 pub fn real_if_elsewhere(path: &Path) -> Option<PathBuf> {
     let real = real_path(path);
+    leads_elsewhere(path, &real).then_some(real)
+}
+
+/// Whether `real` (the path with its links followed) is another file than `path` names
+/// literally; lexical, so callers that already know `real` make no further system call.
+pub fn leads_elsewhere(path: &Path, real: &Path) -> bool {
     let plain = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    (real != plain && real != path).then_some(real)
+    real != plain && real != path
 }
 
 /// How a keystore path was found. Displayed for people ("JAVA_HOME=/usr/lib/jvm/.."), matched

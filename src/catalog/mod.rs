@@ -342,7 +342,8 @@ pub(crate) fn parse_date(s: &str) -> Option<time::Date> {
     time::Date::parse(s.trim(), &fmt).ok()
 }
 
-pub(crate) fn format_date(d: time::Date) -> String {
+/// `YYYY-MM-DD`, as the catalog, the bundles and every report print dates.
+pub fn format_date(d: time::Date) -> String {
     format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 

@@ -85,7 +85,7 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
         f
     })?;
     if (g.format == Format::Json || g.quiet) && outcome.changed() {
-        output::restart_notice(g, RESTART);
+        output::restart_notice(RESTART);
     }
     Ok(0)
 }

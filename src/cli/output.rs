@@ -54,7 +54,7 @@ pub fn note(g: &GlobalOpts, msg: impl std::fmt::Display) {
 }
 
 /// The reminder to restart Java after a change: on stderr, and the one line `-q` keeps.
-pub fn restart_notice(_g: &GlobalOpts, msg: &str) {
+pub fn restart_notice(msg: &str) {
     diagnostic(format_args!("{}", super::render::wrap(msg, 0)));
 }
 

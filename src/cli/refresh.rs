@@ -273,12 +273,12 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
                 })?;
             }
             if changed {
-                output::restart_notice(g, RESTART);
+                output::restart_notice(RESTART);
             }
         }
         Format::Text if g.quiet => {
             if changed {
-                output::restart_notice(g, RESTART);
+                output::restart_notice(RESTART);
             }
         }
         Format::Text => {

@@ -14,9 +14,7 @@ use crate::plan::{self, CaStatus, Plan, Summary};
 
 pub const RESTART: &str = "Restart the Java process that uses this keystore (for PIMSYNC: the PIMSYNC service) so that it loads the new trust anchors.";
 
-pub fn ymd(d: time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
+pub use crate::catalog::format_date as ymd;
 
 /// The `"keystore"` object of every JSON document.
 #[derive(Debug, Serialize)]

@@ -591,7 +591,7 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
     }
     // The real file when links lead elsewhere (a JRE's cacerts linked to the OS store).
     let real = crate::locate::real_path(&path);
-    let shown = if crate::locate::real_if_elsewhere(&path).is_some() {
+    let shown = if crate::locate::leads_elsewhere(&path, &real) {
         format!("{shown} -> {}", real.display())
     } else {
         shown

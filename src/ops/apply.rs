@@ -39,9 +39,7 @@ pub struct KeystoreSummary {
 impl KeystoreSummary {
     /// The real file when it is not the path given (a link was followed).
     pub fn real_if_different(&self) -> Option<&std::path::Path> {
-        locate::real_if_elsewhere(&self.path)
-            .is_some()
-            .then_some(self.real_path.as_path())
+        locate::leads_elsewhere(&self.path, &self.real_path).then_some(self.real_path.as_path())
     }
 
     /// A trustStoreType setting that does not name this keystore's format: the JVM that
@@ -57,9 +55,7 @@ impl KeystoreSummary {
         };
         self.type_setting.as_ref().filter(|(t, _)| !matches(t))
     }
-}
 
-impl KeystoreSummary {
     pub fn of(opened: &Opened) -> KeystoreSummary {
         KeystoreSummary::with(opened, &opened.keystore)
     }
