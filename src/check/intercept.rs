@@ -255,12 +255,14 @@ mod tests {
     fn catalog_chains_are_not_interceptions() {
         let catalog = Catalog::builtin();
         let find = |slug: &str| catalog.find_slug(slug).and_then(|c| c.der.clone()).unwrap();
-        // A Microsoft intermediate under DigiCert Global Root G2, for a Microsoft host.
+        // A Microsoft intermediate cross-signed by DigiCert Global Root G2, for a Microsoft host.
         let issuing = catalog
             .cas
             .iter()
             .find(|c| {
-                c.name.starts_with("Microsoft Azure RSA TLS Issuing CA") && c.variant.is_none()
+                c.name.starts_with("Microsoft Azure RSA TLS Issuing CA")
+                    && c.variant.as_deref() == Some("xsign")
+                    && c.der.is_some()
             })
             .and_then(|c| c.der.clone())
             .unwrap();

@@ -221,7 +221,7 @@ impl From<&OpenError> for Failure {
                     path,
                     e,
                     &format!(
-                        "-k names the keystore (e.g. --cacerts for the Java runtime's). To see whether a keystore trusts this certificate: azure-cacerts check -k KEYSTORE --chain {file}; to import it by hand: keytool -importcert -file {file} -alias NAME -keystore KEYSTORE"
+                        "-k names the keystore (e.g. --cacerts for the Java runtime's). To see whether a keystore trusts this certificate: azure-cacerts check -k KEYSTORE --chain {file}; to import it (and every other CA certificate of the file): azure-cacerts import -k KEYSTORE --pem {file}"
                     ),
                 )
             }
