@@ -43,6 +43,10 @@ pub const CATALOG_LIMIT: u64 = 2 << 20;
 /// One PEM certificate of a bundle: a few KiB; 1 MiB as in `catalog::bundle`.
 pub const PEM_LIMIT: u64 = 1 << 20;
 
+/// A certificate file given with `--pem`, or the OS trust bundle: Debian's is about 220 KiB
+/// (150 roots); 16 MiB holds thousands of certificates and still bounds memory.
+pub const CERT_FILE_LIMIT: u64 = 16 << 20;
+
 /// What a path is, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {

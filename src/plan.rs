@@ -12,6 +12,72 @@ use crate::catalog::{Catalog, CatalogCa, PageStatus, Role};
 use crate::cert::Certificate;
 use crate::keystore::{EntryKind, Keystore};
 
+/// Where a candidate CA comes from: the Azure catalog, or a certificate the user brought
+/// (`--pem FILE`, `--from-os-store`; see [`crate::custom`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaSource {
+    Catalog,
+    /// A certificate file given with `--pem`.
+    File(std::path::PathBuf),
+    /// The operating system's trust store; where it was read.
+    OsStore(String),
+}
+
+impl CaSource {
+    /// The JSON `source` of a CA: `catalog`, `pem` or `os-store`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CaSource::Catalog => "catalog",
+            CaSource::File(_) => "pem",
+            CaSource::OsStore(_) => "os-store",
+        }
+    }
+
+    /// The file or store it was read from (none for the catalog).
+    pub fn location(&self) -> Option<String> {
+        match self {
+            CaSource::Catalog => None,
+            CaSource::File(p) => Some(p.display().to_string()),
+            CaSource::OsStore(l) => Some(l.clone()),
+        }
+    }
+}
+
+/// A certificate from outside the catalog that is wanted like a catalog CA: matched the same
+/// way, added under `alias` (lower case; a numeric suffix when taken).
+#[derive(Debug, Clone)]
+pub struct CustomCa {
+    pub cert: Certificate,
+    pub source: CaSource,
+    pub alias: String,
+}
+
+impl CustomCa {
+    /// The certificate in the shape the plan and the reports use for every CA.
+    fn as_catalog_ca(&self) -> CatalogCa {
+        let c = &self.cert;
+        CatalogCa {
+            name: c.display_name().to_string(),
+            role: if c.self_issued {
+                Role::Root
+            } else {
+                Role::Subordinate
+            },
+            variant: None,
+            // Not on the page; never pruned (its alias lacks the tool's prefix).
+            status: PageStatus::Extra,
+            sha1: c.sha1.clone(),
+            sha256: Some(c.sha256.clone()),
+            serial: Some(c.serial_hex.to_ascii_lowercase()),
+            not_after: Some(c.not_after.to_offset(time::UtcOffset::UTC).date()),
+            urls: Vec::new(),
+            slug: self.alias.clone(),
+            der: Some(c.der.clone()),
+            needs_keystore_issuer: false,
+        }
+    }
+}
+
 /// CAs every supported Java runtime already ships (contract: default skips).
 pub const DEFAULT_SKIPS: &[(&str, &str)] = &[
     (
@@ -60,6 +126,10 @@ pub struct Selection {
     pub extra_skips: Vec<String>,
     pub roots_only: bool,
     pub now: OffsetDateTime,
+    /// Whether the catalog's CAs are candidates (`--no-catalog` leaves only the custom ones).
+    pub use_catalog: bool,
+    /// Certificates from `--pem` and `--from-os-store`, wanted beside the catalog's.
+    pub custom: Vec<CustomCa>,
 }
 
 impl Selection {
@@ -69,6 +139,8 @@ impl Selection {
             extra_skips: Vec::new(),
             roots_only: false,
             now,
+            use_catalog: true,
+            custom: Vec::new(),
         }
     }
 
@@ -107,6 +179,8 @@ pub struct CaPlan {
     pub alias: Option<String>,
     /// Whether the keystore holds this CA or an equivalent anchor.
     pub present: bool,
+    /// The catalog, or the file or store a custom certificate came from.
+    pub source: CaSource,
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -162,7 +236,8 @@ pub fn candidates<'a>(
 
 pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Plan {
     let today = selection.now.date();
-    let cas = candidates(catalog, selection)
+    let mut cas: Vec<CaPlan> = candidates(catalog, selection)
+        .filter(|_| selection.use_catalog)
         .map(|ca| {
             let held = ca
                 .der
@@ -196,9 +271,42 @@ pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Pl
                 status,
                 alias,
                 present,
+                source: CaSource::Catalog,
             }
         })
         .collect();
+    // A custom certificate that is a catalog candidate already is that candidate.
+    // Every catalog CA with a copy has its SHA-256 (pinned, or learnt from the download).
+    let in_catalog: std::collections::HashSet<String> = if selection.custom.is_empty() {
+        Default::default()
+    } else {
+        cas.iter().filter_map(|c| c.ca.sha256.clone()).collect()
+    };
+    for custom in &selection.custom {
+        if in_catalog.contains(&custom.cert.sha256) {
+            continue;
+        }
+        let ca = custom.as_catalog_ca();
+        let held = anchors.find(&custom.cert);
+        let status = if selection.is_skipped(&ca) {
+            CaStatus::Skipped
+        } else if ca.is_expired_on(today) {
+            CaStatus::Expired
+        } else {
+            match held {
+                Some((_, AnchorMatch::Exact)) => CaStatus::Present,
+                Some(_) => CaStatus::Equivalent,
+                None => CaStatus::Missing,
+            }
+        };
+        cas.push(CaPlan {
+            ca,
+            status,
+            alias: held.map(|(a, _)| a.alias.clone()),
+            present: held.is_some(),
+            source: custom.source.clone(),
+        });
+    }
     Plan { cas }
 }
 

@@ -1,8 +1,11 @@
 //! X.509 certificates: one parsed type ([`Certificate`]), names ([`name`]), fingerprints and
-//! the date formats the output uses.
+//! the date formats the output uses; [`file`] reads the certificates of PEM, DER and PKCS#7
+//! files.
 
 mod certificate;
+pub mod file;
 pub mod name;
+mod pkcs7;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};

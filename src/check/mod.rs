@@ -3,8 +3,10 @@
 //!
 //! [`tls`] fetches the chain a server presents (through an HTTP CONNECT proxy when one is
 //! configured, [`crate::proxy`]); [`pkix`] re-enacts Java's PKIX decision on it; this module adds
-//! the remedy from the Azure catalog and the Entrust distrust warning. Nothing here prints.
+//! the remedy from the Azure catalog and the Entrust distrust warning; [`intercept`] recognises
+//! a TLS-inspecting proxy on top of that verdict. Nothing here prints.
 
+pub mod intercept;
 pub mod pkix;
 pub mod tls;
 

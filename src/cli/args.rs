@@ -118,9 +118,76 @@ pub struct NetOpts {
     /// Also take a root CA that only the live page names (a page alone never adds a root).
     #[arg(long)]
     pub accept_new_roots: bool,
-    /// Take a CA that only the live page names when its SHA-256 is this (repeatable).
+    /// The SHA-256 of a certificate you vouch for (repeatable): a CA only the live page
+    /// names is taken with it; with --pem every CA certificate of the files must be one of
+    /// them, and --from-os-store takes only these.
     #[arg(long, value_name = "SHA256")]
     pub expect_sha256: Vec<String>,
+}
+
+/// Certificates from outside the Azure catalog (docs/usage.md, "Other CAs").
+#[derive(Debug, Clone, Default, Args)]
+pub struct CustomOpts {
+    /// Also take the CA certificates of this file: PEM, DER or PKCS#7 (.p7b), one or many
+    /// (repeatable). Each is shown before anything is written.
+    #[arg(long = "pem", value_name = "FILE")]
+    pub pem: Vec<PathBuf>,
+    /// Also take roots the operating system trusts that the keystore lacks (Linux: the
+    /// distribution bundle; Windows: the ROOT store); needs --issuer-contains or
+    /// --expect-sha256.
+    #[arg(long)]
+    pub from_os_store: bool,
+    /// With --from-os-store: only roots whose subject or issuer contains this text (any
+    /// case; repeatable).
+    #[arg(long, value_name = "TEXT", requires = "from_os_store")]
+    pub issuer_contains: Vec<String>,
+    /// Take certificates that are not CAs too (e.g. a self-signed server certificate).
+    #[arg(long)]
+    pub allow_non_ca: bool,
+    /// The alias of the one certificate taken (default: custom-<name>).
+    #[arg(long, value_name = "ALIAS")]
+    pub alias: Option<String>,
+    /// Compare only the --pem / --from-os-store certificates, not the Azure catalog.
+    #[arg(long)]
+    pub no_catalog: bool,
+}
+
+impl CustomOpts {
+    /// The library's request, with the pins of `--expect-sha256`.
+    pub fn request(&self, pins: &[String]) -> CliResult<crate::custom::CustomRequest> {
+        let req = crate::custom::CustomRequest {
+            pem_files: self.pem.clone(),
+            from_os_store: self.from_os_store,
+            issuer_contains: self.issuer_contains.clone(),
+            expect_sha256: pins.to_vec(),
+            allow_non_ca: self.allow_non_ca,
+            alias: self.alias.clone(),
+        };
+        if req.is_empty() {
+            let given = [
+                (self.allow_non_ca, "--allow-non-ca"),
+                (self.alias.is_some(), "--alias"),
+                (self.no_catalog, "--no-catalog"),
+            ];
+            if let Some((_, name)) = given.iter().find(|(on, _)| *on) {
+                return Err(Failure::usage(
+                    format!("{name} without certificates"),
+                    format!("{name} applies to the certificates of --pem FILE or --from-os-store"),
+                    "Add --pem FILE (or --from-os-store), or drop the option.",
+                ));
+            }
+        }
+        if let Some(a) = &self.alias {
+            if a.trim().is_empty() || a.chars().any(char::is_control) {
+                return Err(Failure::usage(
+                    "bad --alias",
+                    "an alias must be a name, with no control characters",
+                    "Give e.g. --alias corp-proxy-root.",
+                ));
+            }
+        }
+        Ok(req)
+    }
 }
 
 /// Which catalog CAs are wanted.
@@ -291,6 +358,8 @@ impl SelectOpts {
             extra_skips: self.skip.clone(),
             roots_only: self.roots_only,
             now,
+            use_catalog: true,
+            custom: Vec::new(),
         }
     }
 }
@@ -337,14 +406,34 @@ impl NetOpts {
             proxy: self.proxy.clone(),
             timeout: Duration::from_secs(self.timeout),
             accept_new_roots: self.accept_new_roots,
-            expect_sha256: self
-                .expect_sha256
-                .iter()
-                .map(|h| h.replace(':', "").trim().to_ascii_uppercase())
-                .collect(),
+            expect_sha256: self.pins()?,
             verify_embedded: false,
             named: self.catalog_url.is_some() || self.bundle.is_some(),
         })
+    }
+
+    /// `--expect-sha256` values as upper-case hex without colons; anything but 64 hex
+    /// digits is a usage error (a typo must not read as "no such certificate").
+    pub fn pins(&self) -> CliResult<Vec<String>> {
+        self.expect_sha256
+            .iter()
+            .map(|h| {
+                let hex: String = h
+                    .chars()
+                    .filter(|c| *c != ':' && !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_uppercase();
+                if hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
+                    Ok(hex)
+                } else {
+                    Err(Failure::usage(
+                        "bad --expect-sha256",
+                        format!("{h:?} is not a SHA-256 fingerprint"),
+                        "Give 64 hexadecimal digits (colons allowed), as `list` or `openssl x509 -noout -fingerprint -sha256` prints them.",
+                    ))
+                }
+            })
+            .collect()
     }
 }
 
@@ -357,6 +446,44 @@ pub struct TargetOpts {
     pub source: SourceOpts,
     #[command(flatten)]
     pub select: SelectOpts,
+    #[command(flatten)]
+    pub custom: CustomOpts,
+}
+
+impl TargetOpts {
+    /// The selection, with the certificates of `--pem` / `--from-os-store` read, vetted and
+    /// pinned (the catalog is needed for pins that name one of its CAs).
+    pub fn selection_with(
+        &self,
+        now: OffsetDateTime,
+        catalog: &crate::catalog::Catalog,
+    ) -> CliResult<(Selection, crate::custom::Loaded)> {
+        custom_selection(&self.select, &self.custom, &self.source.net, now, catalog)
+    }
+
+    /// The catalog to compare with: none with `--no-catalog` (nothing is downloaded).
+    pub fn catalog(&self, g: &GlobalOpts) -> CliResult<crate::catalog::Catalog> {
+        let spec = self.source.spec()?;
+        if self.custom.no_catalog {
+            return Ok(crate::catalog::Catalog::default());
+        }
+        Ok(super::output::load_catalog(g, &spec)?.catalog)
+    }
+}
+
+/// [`SelectOpts::selection`] plus the custom certificates (import, diff, refresh).
+pub fn custom_selection(
+    select: &SelectOpts,
+    custom: &CustomOpts,
+    net: &NetOpts,
+    now: OffsetDateTime,
+    catalog: &crate::catalog::Catalog,
+) -> CliResult<(Selection, crate::custom::Loaded)> {
+    let loaded = crate::custom::load(&custom.request(&net.pins()?)?, catalog)?;
+    let mut selection = select.selection(now);
+    selection.use_catalog = !custom.no_catalog;
+    selection.custom = loaded.wanted.clone();
+    Ok((selection, loaded))
 }
 
 /// How import and refresh write: backup, aliases, lock file.

@@ -15,6 +15,7 @@ use super::failure::{CliResult, ExitKind, Failure};
 use super::output;
 use crate::catalog::Catalog;
 use crate::cert::{ymd, Certificate};
+use crate::check::intercept::{self, Evidence, Interception, RootFound};
 use crate::check::pkix::ProblemCode;
 use crate::check::{self, tls, AnchorSet, How, Importable, Report, Step, Target};
 use crate::ops;
@@ -61,6 +62,21 @@ struct Checked {
     proxy: Option<String>,
     presented: Vec<Vec<u8>>,
     outcome: Result<(Report, Option<String>), Failure>,
+    /// The chain was re-signed by a TLS-inspecting proxy.
+    interception: Option<Interception>,
+}
+
+/// The OS trust store's roots, for naming a proxy's root the server did not send.
+fn os_roots() -> Option<(String, Vec<Certificate>)> {
+    let roots = crate::osstore::load()
+        .map_err(|e| tracing::debug!("OS trust store not read: {e}"))
+        .ok()?;
+    let certs = roots
+        .certs
+        .iter()
+        .filter_map(|d| Certificate::parse(d).ok())
+        .collect();
+    Some((roots.location, certs))
 }
 
 pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
@@ -107,6 +123,7 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
     match source {
         Source::File { path, certs } => {
             let report = check::assess(&certs, &store, &catalog, now);
+            let interception = intercept::recognise(&certs, &store, &catalog, None, os_roots);
             let shown = path.display().to_string();
             results.push(Checked {
                 label: shown.clone(),
@@ -115,6 +132,7 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
                 proxy: None,
                 presented: certs,
                 outcome: Ok((report, None)),
+                interception,
             });
             if g.format == Format::Text {
                 output::emit(&text(&results[0], &import_cmd, g, color))?;
@@ -247,9 +265,12 @@ fn check_host(
             None => output::note(g, format!("connecting to {label}")),
         }
     }
+    let mut interception = None;
     let (presented, outcome) = match tls::fetch_chain(target, proxy, timeout) {
         Ok(fetched) => {
             let mut report = check::assess(&fetched.certs, store, catalog, now);
+            interception =
+                intercept::recognise(&fetched.certs, store, catalog, Some(&target.host), os_roots);
             report
                 .warnings
                 .extend(check::hostname_warning(&fetched.certs, &target.host));
@@ -287,7 +308,85 @@ fn check_host(
         proxy: proxy.map(|p| p.shown.clone()),
         presented,
         outcome,
+        interception,
     }
+}
+
+/// "(root CN=..., SHA-256 ...)" and why this is taken for a proxy.
+fn interception_facts(i: &Interception, proxy: Option<&str>) -> (String, String) {
+    let mut root = format!("root {}", i.root_subject);
+    if let Some(r) = &i.root {
+        root.push_str(&format!(", SHA-256 {}", r.cert.sha256));
+    }
+    let presents = match proxy {
+        Some(p) => format!("the chain the proxy {p} presents"),
+        None => "the chain".to_string(),
+    };
+    let why = match &i.evidence {
+        Evidence::MicrosoftHost(h) => format!(
+            "{h} is a Microsoft server, but {presents} ends at that root, which is neither in the Azure catalog nor issued by one of its CAs"
+        ),
+        Evidence::ProductName(p) => format!(
+            "{presents} is issued by CAs named like those of {p}, not by a CA of the Azure catalog"
+        ),
+    };
+    (root, why)
+}
+
+/// The sentence that names the interception.
+fn interception_message(i: &Interception, proxy: Option<&str>, trusted: bool) -> String {
+    let (root, why) = interception_facts(i, proxy);
+    if trusted {
+        let held = match i.root.as_ref().map(|r| &r.found) {
+            Some(RootFound::Keystore(alias)) => format!(" (keystore entry {alias})"),
+            _ => String::new(),
+        };
+        format!(
+            "the connection goes through a TLS-inspecting proxy ({root}): {why}; Java trusts it because the keystore holds that root{held}"
+        )
+    } else {
+        format!(
+            "the connection is intercepted by a TLS-inspecting proxy ({root}): {why}; importing Azure CAs will not help: import the proxy's root"
+        )
+    }
+}
+
+/// How to import the proxy's root, from wherever it was found.
+fn interception_fix(
+    i: &Interception,
+    import_cmd: &str,
+    chain_file: Option<&str>,
+) -> Option<String> {
+    let cn = i
+        .root_subject
+        .split(", ")
+        .find_map(|p| p.strip_prefix("CN="))
+        .unwrap_or(&i.root_subject);
+    Some(match &i.root {
+        Some(r) => {
+            let sha = &r.cert.sha256;
+            match &r.found {
+                RootFound::OsStore(loc) => format!(
+                    "the OS trust store ({loc}) holds the proxy's root: run: {import_cmd} --from-os-store --expect-sha256 {sha}"
+                ),
+                // The chain file holds the root: --pem takes it, and leaves the server's
+                // certificate out (not a CA).
+                RootFound::Presented(n) if chain_file.is_some() => format!(
+                    "check the root (certificate {n} of the chain file, SHA-256 {sha}) with whoever runs the proxy, then run: {import_cmd} --pem {} --expect-sha256 {sha}",
+                    crate::suggest::quote_arg(chain_file.unwrap_or_default())
+                ),
+                RootFound::Presented(n) => format!(
+                    "save certificate {n} the proxy sent (the root, SHA-256 {sha}) to a file, check it with whoever runs the proxy, then run: {import_cmd} --pem FILE --expect-sha256 {sha}"
+                ),
+                RootFound::Keystore(_) => return None,
+            }
+        }
+        None => format!(
+            "get the certificate of the proxy's root {} from whoever runs the proxy (a Windows machine that trusts it has it in its certificate store: {import_cmd} --from-os-store --issuer-contains {}), then run: {import_cmd} --pem ROOT.pem",
+            i.root_subject,
+            crate::suggest::quote_arg(cn)
+        ),
+    })
 }
 
 /// The import command line for this keystore, as the user named it.
@@ -330,9 +429,17 @@ fn import_command(opts: &KeystoreOpts, resolved: &Path) -> String {
 }
 
 /// What to do, in one sentence.
-fn fix_text(report: &Report, import_cmd: &str, chain_file: bool) -> Option<String> {
+fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
+    let chain_file = c.chain_file.is_some();
     if report.verdict.trusted {
         return None;
+    }
+    if let Some(fix) = c
+        .interception
+        .as_ref()
+        .and_then(|i| interception_fix(i, import_cmd, c.chain_file.as_deref()))
+    {
+        return Some(fix);
     }
     let names = |filter: &dyn Fn(&Importable) -> bool| -> Vec<String> {
         report
@@ -452,6 +559,19 @@ fn text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) -> String {
                 c.presented.len() - used
             );
         }
+        if let Some(i) = &c.interception {
+            let _ = writeln!(
+                out,
+                "{}",
+                super::render::wrap(
+                    &format!(
+                        "  note: {}",
+                        interception_message(i, c.proxy.as_deref(), true)
+                    ),
+                    4
+                )
+            );
+        }
         if report.entrust_distrust {
             let _ = writeln!(out,
                 "  {}",
@@ -467,7 +587,20 @@ fn text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) -> String {
     if let Some(p) = &v.problem {
         let _ = writeln!(out, "  reason: {}", p.message);
     }
-    if let Some(fix) = fix_text(report, import_cmd, c.chain_file.is_some()) {
+    if let Some(i) = &c.interception {
+        let _ = writeln!(
+            out,
+            "{}",
+            super::render::wrap(
+                &format!(
+                    "  intercepted: {}",
+                    interception_message(i, c.proxy.as_deref(), false)
+                ),
+                4
+            )
+        );
+    }
+    if let Some(fix) = fix_text(c, report, import_cmd) {
         let _ = writeln!(out, "  fix: {fix}");
     }
     let sent = if c.chain_file.is_some() {
@@ -538,6 +671,25 @@ struct ResultJson {
     entrust_distrust: bool,
     warnings: Vec<String>,
     presented: Vec<CertJson>,
+    /// Set when a TLS-inspecting proxy re-signed the chain (docs/check.md).
+    interception: Option<InterceptionJson>,
+}
+
+#[derive(Serialize)]
+struct InterceptionJson {
+    root_subject: String,
+    /// Null when the root certificate is not at hand (not sent, not in the keystore or the
+    /// OS trust store).
+    root_sha256: Option<String>,
+    /// `presented`, `keystore` or `os-store`.
+    root_found: Option<&'static str>,
+    /// The keystore alias or the OS store the root is in.
+    root_location: Option<String>,
+    /// `microsoft-host` or `product-name`.
+    evidence: &'static str,
+    /// The Microsoft host, or the product the names point to.
+    evidence_detail: String,
+    message: String,
 }
 
 #[derive(Serialize)]
@@ -611,6 +763,7 @@ fn result_json(c: &Checked, import_cmd: &str) -> ResultJson {
         entrust_distrust: false,
         warnings: Vec::new(),
         presented,
+        interception: None,
     };
     match &c.outcome {
         Err(f) => r.error = Some(f.to_string()),
@@ -650,7 +803,28 @@ fn result_json(c: &Checked, import_cmd: &str) -> ResultJson {
                     },
                 })
                 .collect();
-            r.fix = fix_text(report, import_cmd, c.chain_file.is_some());
+            r.fix = fix_text(c, report, import_cmd);
+            r.interception = c.interception.as_ref().map(|i| {
+                let (found, location) = match i.root.as_ref().map(|r| &r.found) {
+                    Some(RootFound::Presented(_)) => (Some("presented"), None),
+                    Some(RootFound::Keystore(a)) => (Some("keystore"), Some(a.clone())),
+                    Some(RootFound::OsStore(l)) => (Some("os-store"), Some(l.clone())),
+                    None => (None, None),
+                };
+                let (evidence, detail) = match &i.evidence {
+                    Evidence::MicrosoftHost(h) => ("microsoft-host", h.clone()),
+                    Evidence::ProductName(p) => ("product-name", p.to_string()),
+                };
+                InterceptionJson {
+                    root_subject: i.root_subject.clone(),
+                    root_sha256: i.root.as_ref().map(|r| r.cert.sha256.clone()),
+                    root_found: found,
+                    root_location: location,
+                    evidence,
+                    evidence_detail: detail,
+                    message: interception_message(i, c.proxy.as_deref(), v.trusted),
+                }
+            });
             r.entrust_distrust = report.entrust_distrust;
             r.warnings = report.warnings.clone();
         }

@@ -13,8 +13,11 @@ use crate::ops;
 /// `diff`, and `import --dry-run`: exit 1 when CAs are missing.
 pub fn run(args: &TargetOpts, g: &GlobalOpts) -> CliResult<i32> {
     let request = args.keystore.request()?;
-    let catalog = output::load_catalog(g, &args.source.spec()?)?.catalog;
-    let selection = args.select.selection(OffsetDateTime::now_utc());
+    let catalog = args.catalog(g)?;
+    let (selection, loaded) = args.selection_with(OffsetDateTime::now_utc(), &catalog)?;
+    for n in render::custom_notes(&loaded) {
+        output::note(g, n);
+    }
     let diff = match ops::diff(&request, &catalog, &selection) {
         Err(e) => match super::args::ask_after_default_failed(&e) {
             Some(password) => ops::diff(
@@ -43,6 +46,9 @@ pub fn run(args: &TargetOpts, g: &GlobalOpts) -> CliResult<i32> {
         Format::Text if g.quiet => {}
         Format::Text => {
             let mut out = String::new();
+            if !loaded.read.is_empty() {
+                out.push_str(&render::custom_listing(&loaded));
+            }
             render::report_table(
                 &mut out,
                 output::use_color(g),
@@ -56,7 +62,14 @@ pub fn run(args: &TargetOpts, g: &GlobalOpts) -> CliResult<i32> {
             if let Some(notice) = render::unavailable_notice(&diff.plan) {
                 let _ = writeln!(out, "{notice}");
             }
-            if missing > 0 {
+            let custom = !args.custom.pem.is_empty() || args.custom.from_os_store;
+            if missing > 0 && custom {
+                // The import needs the same --pem / --from-os-store options.
+                let _ = writeln!(
+                    out,
+                    "Run `azure-cacerts import` with the same options to add the {missing} missing CA(s)."
+                );
+            } else if missing > 0 {
                 let hint = crate::suggest::command(
                     "import",
                     "-k",

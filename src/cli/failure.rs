@@ -241,7 +241,7 @@ impl From<&OpenError> for Failure {
                     path,
                     e,
                     &format!(
-                        "-k names the keystore (e.g. --cacerts for the Java runtime's). To see whether a keystore trusts this certificate: azure-cacerts check -k KEYSTORE --chain {file}; to import it by hand: keytool -importcert -file {file} -alias NAME -keystore KEYSTORE"
+                        "-k names the keystore (e.g. --cacerts for the Java runtime's). To see whether a keystore trusts this certificate: azure-cacerts check -k KEYSTORE --chain {file}; to import it (and every other CA certificate of the file): azure-cacerts import -k KEYSTORE --pem {file}"
                     ),
                 )
             }
@@ -407,6 +407,101 @@ impl From<&ConfigError> for Failure {
 
 impl From<ConfigError> for Failure {
     fn from(e: ConfigError) -> Failure {
+        Failure::from(&e)
+    }
+}
+
+// ---- certificates from outside the catalog (--pem, --from-os-store)
+
+impl From<&crate::custom::CustomError> for Failure {
+    fn from(e: &crate::custom::CustomError) -> Failure {
+        use crate::custom::CustomError as E;
+        use crate::osstore::{OsStoreError, BUNDLE_ENV};
+        let file = e
+            .path()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        match e {
+            E::Read { source, .. } => Failure::new(
+                if matches!(source, crate::fsio::FsioError::TooLarge { .. }) {
+                    ExitKind::Verification
+                } else {
+                    ExitKind::Usage
+                },
+                "cannot read the certificate file",
+                file,
+                source,
+                "Check the --pem path: a PEM, DER or PKCS#7 (.p7b) file.",
+            ),
+            E::Parse { source, .. } => Failure::new(
+                ExitKind::Verification,
+                "not a certificate file",
+                file,
+                source,
+                "Give a PEM (-----BEGIN CERTIFICATE-----), DER or PKCS#7 (.p7b) file; nothing was written.",
+            ),
+            E::Malformed { .. } => Failure::new(
+                ExitKind::Verification,
+                "malformed certificate",
+                file,
+                e,
+                "Nothing was written. Get the file again from its source.",
+            ),
+            E::Unpinned { .. } => Failure::new(
+                ExitKind::Verification,
+                "unexpected certificate",
+                file,
+                e,
+                "Nothing was written: the file is not the one the --expect-sha256 values describe. Check where it came from; if the certificate is right, add its --expect-sha256.",
+            ),
+            E::PinNotFound { .. } => Failure::new(
+                ExitKind::Verification,
+                "expected certificate not found",
+                "--expect-sha256",
+                e,
+                "Nothing was written. Check the file (or the OS store) and the SHA-256 value.",
+            ),
+            E::OsStore(o) => {
+                let (kind, subject) = match o {
+                    OsStoreError::Read { path, source } => (
+                        if matches!(source, crate::fsio::FsioError::TooLarge { .. }) {
+                            ExitKind::Verification
+                        } else {
+                            ExitKind::Usage
+                        },
+                        path.display().to_string(),
+                    ),
+                    OsStoreError::Parse { path, .. } => {
+                        (ExitKind::Verification, path.display().to_string())
+                    }
+                    OsStoreError::NotFound | OsStoreError::Windows(_) => {
+                        (ExitKind::Usage, "--from-os-store".to_string())
+                    }
+                };
+                Failure::new(
+                    kind,
+                    "cannot read the OS trust store",
+                    subject,
+                    o,
+                    format!("Set {BUNDLE_ENV}=FILE to name the bundle of trusted roots, or give the certificates with --pem FILE."),
+                )
+            }
+            E::NoFilter => Failure::usage(
+                "--from-os-store needs a filter",
+                "the operating system trusts far more roots than the JDK's curated list, and importing all of them would widen what Java trusts",
+                "Name the roots: --issuer-contains TEXT (e.g. the proxy vendor) or --expect-sha256 HEX; `diff --from-os-store --issuer-contains TEXT` shows what would be added.",
+            ),
+            E::AliasForMany { .. } => Failure::usage(
+                "--alias with several certificates",
+                e,
+                "Drop --alias (each certificate gets custom-<name>), or pick one with --expect-sha256 HEX.",
+            ),
+        }
+    }
+}
+
+impl From<crate::custom::CustomError> for Failure {
+    fn from(e: crate::custom::CustomError) -> Failure {
         Failure::from(&e)
     }
 }

@@ -30,8 +30,15 @@ pub struct ImportArgs {
 pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
     let now = OffsetDateTime::now_utc();
     let request = args.target.keystore.request()?;
-    let catalog = output::load_catalog(g, &args.target.source.spec()?)?.catalog;
-    let selection = args.target.select.selection(now);
+    let catalog = args.target.catalog(g)?;
+    let (selection, loaded) = args.target.selection_with(now, &catalog)?;
+    for n in render::custom_notes(&loaded) {
+        output::note(g, n);
+    }
+    // Every certificate from outside the catalog is shown before anything is written.
+    if g.format == Format::Text && !g.quiet && !loaded.read.is_empty() {
+        output::emit(&render::custom_listing(&loaded))?;
+    }
     let settings = args.write.settings(args.lock_timeout, false, now);
     let outcome = match ops::apply(&request, &catalog, &selection, &settings) {
         Err(ops::ApplyError::Open(e)) => match super::args::ask_after_default_failed(&e) {
@@ -95,10 +102,20 @@ fn text(g: &GlobalOpts, outcome: &Outcome, report: &ReportJson) -> String {
     let k = &report.keystore;
     let shown = render::path_shown(&outcome.keystore);
     if outcome.added.is_empty() {
-        let holds = if outcome.plan.summary().unavailable == 0 {
-            "already holds every wanted Azure CA"
+        let what = if outcome
+            .plan
+            .cas
+            .iter()
+            .any(|c| c.source != crate::plan::CaSource::Catalog)
+        {
+            "CA"
         } else {
-            "holds every wanted Azure CA that is at hand"
+            "Azure CA"
+        };
+        let holds = if outcome.plan.summary().unavailable == 0 {
+            format!("already holds every wanted {what}")
+        } else {
+            format!("holds every wanted {what} that is at hand")
         };
         let _ = writeln!(out, "0 added: {shown} {holds}.");
         let _ = writeln!(out, "Summary: {}", render::summary_line(&report.summary));

@@ -111,8 +111,8 @@ fn keytool_spellings(args: Vec<OsString>) -> Result<Vec<OsString>, Failure> {
         let hint = match s {
             "-alias" => Some("azure-cacerts names each entry itself (azure-ca-<name>); change the prefix with --alias-prefix PREFIX"),
             "-list" => Some("use the command `azure-cacerts list -k FILE`"),
-            "-importcert" | "-import" => Some("use the command `azure-cacerts import -k FILE`: it adds the missing Azure CAs"),
-            "-file" => Some("a certificate file is checked with `azure-cacerts check -k KEYSTORE --chain FILE`"),
+            "-importcert" | "-import" => Some("use the command `azure-cacerts import -k FILE`: it adds the missing Azure CAs; `--pem CERTFILE` adds the CA certificates of a file too"),
+            "-file" => Some("a certificate file is imported with `azure-cacerts import -k KEYSTORE --pem FILE` (every CA certificate in it), or checked with `azure-cacerts check -k KEYSTORE --chain FILE`"),
             "-keypass" | "-srcstorepass" | "-deststorepass" => Some("only the store password is needed: --storepass-file FILE, --storepass-env VAR or --storepass"),
             _ => None,
         };

@@ -51,6 +51,8 @@ pub struct RefreshArgs {
 
     #[command(flatten)]
     pub select: SelectOpts,
+    #[command(flatten)]
+    pub custom: super::args::CustomOpts,
 
     /// Remove entries this tool added (alias prefix) whose certificate expired or left the page.
     #[arg(long)]
@@ -186,6 +188,31 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     }
     let catalog = &choice.catalog;
     let source = catalog.source.as_str();
+    // Read once for every keystore: the same files, the same pins.
+    let loaded = match crate::custom::load(&args.custom.request(&args.net.pins()?)?, catalog) {
+        Ok(l) => l,
+        Err(e) => {
+            let failure = Failure::from(&e);
+            for t in &targets {
+                if let Some(f) = log(&LogLine {
+                    stamp: stamp.clone(),
+                    keystore: t.label.clone(),
+                    source: source.into(),
+                    fallback: choice.fallback.is_some(),
+                    result: LogResult::Error {
+                        exit: failure.exit_code(),
+                        message: failure.to_string(),
+                    },
+                }) {
+                    output::error(&f);
+                }
+            }
+            return Err(failure);
+        }
+    };
+    for n in super::render::custom_notes(&loaded) {
+        output::note(g, n);
+    }
     let settings = args.write.settings(args.lock_timeout, args.prune, now);
     let mut worst = 0;
     let mut results = Vec::new();
@@ -193,7 +220,9 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     for target in &targets {
         let mut select = args.select.clone();
         select.skip.extend(target.skips.iter().cloned());
-        let selection = select.selection(now);
+        let mut selection = select.selection(now);
+        selection.use_catalog = !args.custom.no_catalog;
+        selection.custom = loaded.wanted.clone();
         let (result, outcome_line) =
             match ops::apply(&target.request, catalog, &selection, &settings) {
                 Ok(outcome) => {

@@ -68,6 +68,16 @@ pub struct CaJson {
     pub status: CaStatus,
     pub alias: Option<String>,
     pub present: bool,
+    /// `catalog`, or for a certificate brought by the user `pem` / `os-store`.
+    pub source: &'static str,
+    /// Custom certificates only: the file (or OS store) it was read from, its subject and
+    /// notBefore.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
 }
 
 /// The document of diff, import and refresh (contract).
@@ -92,7 +102,12 @@ impl ReportJson {
                 page_date: catalog.page_date.clone(),
                 checked_on: catalog.checked_on.clone(),
                 age_days: catalog::age::age_days(catalog, today()),
-                count: plan.cas.len(),
+                // The catalog's CAs only; custom certificates are counted in `cas`.
+                count: plan
+                    .cas
+                    .iter()
+                    .filter(|c| c.source == plan::CaSource::Catalog)
+                    .count(),
                 fallback: None,
             },
             cas: plan
@@ -112,6 +127,10 @@ impl ReportJson {
                     status: c.status,
                     alias: c.alias.clone(),
                     present: c.present,
+                    source: c.source.as_str(),
+                    file: c.source.location(),
+                    subject: custom_cert(c).map(|x| x.subject),
+                    not_before: custom_cert(c).map(|x| crate::cert::ymd(x.not_before)),
                 })
                 .collect(),
             summary: plan.summary(),
@@ -136,6 +155,115 @@ impl ReportJson {
         }
         r
     }
+}
+
+/// The parsed certificate of a custom (non-catalog) CA of a plan.
+fn custom_cert(c: &plan::CaPlan) -> Option<crate::cert::Certificate> {
+    if c.source == plan::CaSource::Catalog {
+        return None;
+    }
+    c.ca.der
+        .as_deref()
+        .and_then(|d| crate::cert::Certificate::parse(d).ok())
+}
+
+// ---- certificates from outside the catalog (--pem, --from-os-store)
+
+/// Every certificate read from `--pem` files and the OS store, with its subject, SHA-256 and
+/// validity: shown before anything is written.
+pub fn custom_listing(loaded: &crate::custom::Loaded) -> String {
+    use crate::custom::Fate;
+    use crate::plan::CaSource;
+    let mut out = String::new();
+    let mut groups: Vec<(String, Vec<&crate::custom::ReadCert>)> = Vec::new();
+    for f in &loaded.files {
+        let head = format!(
+            "{} ({}, {} certificate{}):",
+            f.path.display(),
+            f.form.as_str(),
+            f.count,
+            if f.count == 1 { "" } else { "s" }
+        );
+        let certs = loaded
+            .read
+            .iter()
+            .filter(|r| r.source == CaSource::File(f.path.clone()))
+            .collect();
+        groups.push((head, certs));
+    }
+    if let Some((loc, n)) = &loaded.os_store {
+        let certs: Vec<_> = loaded
+            .read
+            .iter()
+            .filter(|r| matches!(r.source, CaSource::OsStore(_)))
+            .collect();
+        let head = format!(
+            "OS trust store {loc} ({n} roots; {} selected):",
+            certs.len()
+        );
+        groups.push((head, certs));
+    }
+    let _ = writeln!(out, "Certificates read:");
+    for (head, certs) in groups {
+        let _ = writeln!(out, "{}", wrap(&format!("  {head}"), 4));
+        for r in certs {
+            let c = &r.cert;
+            let kind = if !c.is_ca {
+                "not a CA"
+            } else if c.self_issued {
+                "root CA"
+            } else {
+                "intermediate CA"
+            };
+            let fate = match r.fate {
+                Fate::Wanted => "",
+                Fate::NotCa => ": left out (--allow-non-ca takes it)",
+                Fate::Duplicate => "; left out: the same certificate was read before",
+            };
+            let _ = writeln!(
+                out,
+                "{}",
+                wrap(&format!("    {}. {}", r.position, c.subject), 7)
+            );
+            let _ = writeln!(
+                out,
+                "{}",
+                wrap(
+                    &format!(
+                        "       valid {} to {}; {kind}{fate}",
+                        crate::cert::ymd(c.not_before),
+                        crate::cert::ymd(c.not_after)
+                    ),
+                    7
+                )
+            );
+            let _ = writeln!(out, "       SHA-256 {}", c.sha256);
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// Notes about what the files held besides certificates, and OS roots that do not parse.
+pub fn custom_notes(loaded: &crate::custom::Loaded) -> Vec<String> {
+    let mut out: Vec<String> = loaded
+        .files
+        .iter()
+        .flat_map(|f| {
+            f.left_out
+                .iter()
+                .map(move |l| format!("{}: left out {l}", f.path.display()))
+        })
+        .collect();
+    if loaded.os_unparsed > 0 {
+        if let Some((loc, _)) = &loaded.os_store {
+            out.push(format!(
+                "{loc}: {} root(s) that do not parse were left out",
+                loaded.os_unparsed
+            ));
+        }
+    }
+    out
 }
 
 // ---- text of diff, import, refresh
@@ -295,20 +423,36 @@ pub fn report_table(
     );
     keystore_details(out, keystore);
     let c = &report.catalog;
-    let _ = writeln!(
-        out,
-        "Catalog:  {}{}{}, {} CAs considered",
-        c.source,
-        c.page_date
-            .as_deref()
-            .map(|d| format!(", page of {d}"))
-            .unwrap_or_default(),
-        checked_text(c.checked_on.as_deref(), c.age_days),
-        c.count
-    );
-    let _ = writeln!(out);
-    let name_w = report
-        .cas
+    let (catalog_rows, custom_rows): (Vec<&CaJson>, Vec<&CaJson>) =
+        report.cas.iter().partition(|c| c.source == "catalog");
+    if c.count == 0 && !custom_rows.is_empty() {
+        let _ = writeln!(out, "Catalog:  not compared (--no-catalog)");
+    } else {
+        let _ = writeln!(
+            out,
+            "Catalog:  {}{}{}, {} CAs considered",
+            c.source,
+            c.page_date
+                .as_deref()
+                .map(|d| format!(", page of {d}"))
+                .unwrap_or_default(),
+            checked_text(c.checked_on.as_deref(), c.age_days),
+            c.count
+        );
+    }
+    if !catalog_rows.is_empty() {
+        let _ = writeln!(out);
+        ca_rows(out, color, verbose, &catalog_rows, "VARIANT");
+    }
+    if !custom_rows.is_empty() {
+        let _ = writeln!(out, "\nOther CAs (--pem, --from-os-store):");
+        ca_rows(out, color, verbose, &custom_rows, "SOURCE");
+    }
+}
+
+/// The rows of the CA table; the third column is the variant (catalog) or the source.
+fn ca_rows(out: &mut String, color: bool, verbose: bool, rows: &[&CaJson], third: &str) {
+    let name_w = rows
         .iter()
         .map(|c| c.name.chars().count())
         .max()
@@ -321,11 +465,11 @@ pub fn report_table(
         "{}",
         format!(
             "{:<11}  {:<name_w$}  {:<14}  {:<10}{alias_head}",
-            "STATUS", "NAME", "VARIANT", "NOT AFTER"
+            "STATUS", "NAME", third, "NOT AFTER"
         )
         .trim_end()
     );
-    for c in &report.cas {
+    for c in rows {
         let status = output::paint(
             color,
             status_color(c.status),
@@ -340,7 +484,11 @@ pub fn report_table(
         let row = format!(
             "{status}  {:<name_w$}  {:<14}  {:<10}{alias}",
             c.name,
-            c.variant.as_deref().unwrap_or("-"),
+            if c.source == "catalog" {
+                c.variant.as_deref().unwrap_or("-")
+            } else {
+                c.source
+            },
             c.not_after.as_deref().unwrap_or("?"),
         );
         let _ = writeln!(out, "{}", row.trim_end());
@@ -409,7 +557,8 @@ pub fn skip_warnings(plan: &Plan) -> Vec<String> {
         plan.cas
             .iter()
             .filter(|c| {
-                plan::is_default_skip(&c.ca)
+                c.source == plan::CaSource::Catalog
+                    && plan::is_default_skip(&c.ca)
                     && matches!(c.status, CaStatus::Missing | CaStatus::Added)
             })
             .map(|c| {

@@ -142,6 +142,20 @@ pub struct Extra {
     /// restart: the truststore's modification time (RFC 3339, UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub truststore_modified: Option<String>,
+    /// logs-pkix: roots of TLS-inspection products that the OS trusts and the truststore
+    /// lacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interception_roots: Option<Vec<InterceptionRoot>>,
+}
+
+/// A root the operating system trusts that is named like a TLS-inspection product's.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InterceptionRoot {
+    pub subject: String,
+    pub sha256: String,
+    pub product: &'static str,
+    /// The OS trust store it is in.
+    pub store: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -481,6 +495,8 @@ struct TruststoreFacts {
     modified: Option<OffsetDateTime>,
     /// Read, and nothing missing: every wanted Azure CA is there.
     complete: bool,
+    /// The truststore's anchors, when it could be read.
+    anchors: Option<crate::anchors::AnchorSet>,
 }
 
 fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
@@ -570,11 +586,9 @@ fn check_truststore(opts: &Options) -> (Check, TruststoreFacts) {
     });
     let ks = opened.keystore;
     let catalog = Catalog::builtin();
-    let plan = plan::plan(
-        &catalog,
-        &crate::anchors::AnchorSet::from_keystore(&ks),
-        &Selection::new(opts.now),
-    );
+    let anchors = crate::anchors::AnchorSet::from_keystore(&ks);
+    let plan = plan::plan(&catalog, &anchors, &Selection::new(opts.now));
+    facts.anchors = Some(anchors);
     let summary = plan.summary();
     let skipped_absent: Vec<String> = plan
         .cas
@@ -921,10 +935,30 @@ fn check_logs_pkix(home: &Path, scan: &logs::LogScan, ts: &TruststoreFacts) -> C
             .extra(extra);
         }
     }
-    let fix = if ts.complete {
-        "The truststore has every Azure CA now: restart PIMSYNC if it was not restarted since; if the failure continues, the server's chain ends at a CA outside Microsoft's list (a TLS-inspecting proxy?): import that CA with keytool -importcert.".to_string()
-    } else {
-        format!("run: {}, then restart PIMSYNC.", import_command(home, ""))
+    let roots = ts
+        .anchors
+        .as_ref()
+        .map(interception_roots)
+        .unwrap_or_default();
+    let pins: String = roots
+        .iter()
+        .map(|r| format!(" --expect-sha256 {}", r.sha256))
+        .collect();
+    let check_cmd = crate::suggest::command("check", "--pimsync-home", &home.display().to_string());
+    let fix = match (ts.complete, roots.is_empty()) {
+        (true, false) => format!(
+            "The truststore has every Azure CA, so the failing chain ends at a CA outside Microsoft's list: a TLS-inspecting proxy re-signs it. If that proxy is yours, import its root and restart PIMSYNC: run: {}",
+            import_command(home, &format!(" --from-os-store{pins}"))
+        ),
+        (true, true) => format!(
+            "The truststore has every Azure CA now: restart PIMSYNC if it was not restarted since. If the failure continues, the server's chain ends at a CA outside Microsoft's list, which is what a TLS-inspecting proxy does: `{check_cmd} --host login.microsoftonline.com` (with --proxy URL when PIMSYNC uses one) names the proxy's root; import it with {} and restart PIMSYNC.",
+            import_command(home, " --pem ROOT.pem")
+        ),
+        (false, false) => format!(
+            "run: {}, then restart PIMSYNC (the --from-os-store part adds the root of the TLS-inspecting proxy named above; leave it out if no such proxy is in the way).",
+            import_command(home, &format!(" --from-os-store{pins}"))
+        ),
+        (false, true) => format!("run: {}, then restart PIMSYNC.", import_command(home, "")),
     };
     let mut detail = format!(
         "TLS failed for want of a trusted CA (SSLHandshakeException: PKIX path building failed), last at {}; {} time(s) in the logs read",
@@ -934,9 +968,43 @@ fn check_logs_pkix(home: &Path, scan: &logs::LogScan, ts: &TruststoreFacts) -> C
     if !f.message.is_empty() {
         detail.push_str(&format!(": {}", f.message));
     }
+    for r in &roots {
+        detail.push_str(&format!(
+            "; the OS trust store ({}) trusts {} (SHA-256 {}), the root of a TLS-inspecting proxy ({}), which the truststore lacks",
+            r.store, r.subject, r.sha256, r.product
+        ));
+    }
+    let mut extra = extra;
+    if !roots.is_empty() {
+        extra.interception_roots = Some(roots);
+    }
     Check::new(CheckId::LogsPkix, Status::Problem, detail)
         .fix(fix)
         .extra(extra)
+}
+
+/// Roots of the OS trust store that are named like a TLS-inspection product's CA and that
+/// the truststore lacks: on Windows, group policy deploys a company proxy's root there, where
+/// Java does not look. At most a handful (a bound on what a detail line names).
+fn interception_roots(anchors: &crate::anchors::AnchorSet) -> Vec<InterceptionRoot> {
+    let Ok(os) = crate::osstore::load() else {
+        return Vec::new();
+    };
+    os.certs
+        .iter()
+        .filter_map(|d| crate::cert::Certificate::parse(d).ok())
+        .filter(|c| c.is_ca && anchors.find(c).is_none())
+        .filter_map(|c| {
+            let product = crate::check::intercept::product_of(&c.subject)?;
+            Some(InterceptionRoot {
+                subject: c.subject.clone(),
+                sha256: c.sha256.clone(),
+                product,
+                store: os.location.clone(),
+            })
+        })
+        .take(5)
+        .collect()
 }
 
 // ---- 6. restart

@@ -258,7 +258,12 @@ pub fn apply(
         let Some(der) = c.ca.der.as_deref() else {
             continue;
         };
-        let alias = plan::choose_alias(&updated, &settings.alias_prefix, &c.ca.slug);
+        // A custom certificate's slug is its whole alias (`custom-<name>` or `--alias`).
+        let prefix = match c.source {
+            plan::CaSource::Catalog => settings.alias_prefix.as_str(),
+            _ => "",
+        };
+        let alias = plan::choose_alias(&updated, prefix, &c.ca.slug);
         updated
             .add_trusted_cert(&alias, der, created_ms)
             .map_err(|source| ApplyError::Add {

@@ -526,7 +526,10 @@ fn a_certificate_given_as_keystore_is_named_as_one() {
             err.contains("azure-cacerts check -k KEYSTORE --chain"),
             "{err}"
         );
-        assert!(err.contains("keytool -importcert -file"), "{err}");
+        assert!(
+            err.contains("azure-cacerts import -k KEYSTORE --pem"),
+            "{err}"
+        );
         assert!(!err.contains("0x") && !err.contains("first bytes"), "{err}");
     }
 }

@@ -10,6 +10,7 @@ mod catalog_cmd;
 mod catalog_page;
 mod check_chain;
 mod check_tls;
+mod custom_ca;
 mod doc_examples;
 mod docs_cli;
 mod doctor_cli;
@@ -22,6 +23,7 @@ mod fetch_proxy;
 #[cfg(unix)]
 mod fs_safety;
 mod import_cli;
+mod intercept_proxy;
 mod io_failures;
 mod jks_codec;
 mod jks_hostile;
