@@ -23,5 +23,6 @@ pub mod lock;
 pub mod ops;
 pub mod plan;
 pub mod proxy;
+pub mod scan;
 pub mod suggest;
 pub mod write;
