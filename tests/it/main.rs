@@ -32,3 +32,4 @@ mod pkcs12_hostile;
 mod pkcs12_read;
 mod pkcs12_write;
 mod refresh_cli;
+mod scan_cli;
