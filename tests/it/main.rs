@@ -6,6 +6,7 @@ mod support;
 
 mod admin_ux;
 mod anchors_agree;
+mod ansible_role;
 mod catalog_cmd;
 mod catalog_page;
 mod check_chain;
