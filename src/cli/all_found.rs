@@ -13,7 +13,6 @@ use super::failure::{CliResult, Failure};
 use super::output;
 use super::render::{self, KeystoreResult, MultiJson, ProgramJson, ReportJson};
 use crate::keystore::StoreType;
-use crate::locate::KeystoreLocation;
 use crate::ops::refresh::Target;
 use crate::ops::scan::{self as found, Exclusions};
 use crate::ops::{OpenRequest, PasswordSource};
@@ -260,6 +259,15 @@ fn restart_line(programs: &[String]) -> String {
     )
 }
 
+/// What `refresh --all-found` found besides its targets.
+#[derive(Debug, Default)]
+pub struct FoundExtras {
+    /// Left out by `--exclude`.
+    pub excluded: Vec<PathBuf>,
+    /// Stores that cannot be refreshed safely (their label and why), reported as failures.
+    pub unusable: Vec<(String, Failure)>,
+}
+
 /// `refresh --all-found`: the stores found, as refresh targets (those already named on the
 /// command line or in the config are left to them).
 pub fn refresh_targets(
@@ -267,31 +275,39 @@ pub fn refresh_targets(
     named: &[Target],
     password: &PasswordSource,
     expected: Option<StoreType>,
-) -> CliResult<(Vec<Target>, Vec<PathBuf>)> {
+) -> CliResult<(Vec<Target>, FoundExtras)> {
     let machine = opts.discover.machine()?;
     let discovery = scan::discover(&machine);
     let exclusions = Exclusions::new(&machine, &opts.discover.exclude);
     opts.discover
         .warn_unmatched(&exclusions.unmatched(&discovery.stores));
+    // A store named with -k, --cacerts, --pimsync-home or the config is refreshed once.
     let named_files: Vec<PathBuf> = named
         .iter()
-        .filter_map(|t| match &t.request.location {
-            KeystoreLocation::File(p) => Some(machine.real_path(p)),
-            _ => None,
-        })
+        .filter_map(|t| crate::ops::open::locate(&t.request.location).ok())
+        .map(|found| crate::write::real_path(&found.path).unwrap_or(found.path))
         .collect();
     let (included, excluded) = found::split_excluded(discovery, &exclusions);
-    let targets = included
+    let mut extras = FoundExtras {
+        excluded: excluded.into_iter().map(|s| s.real_path).collect(),
+        unusable: Vec::new(),
+    };
+    let mut targets = Vec::new();
+    for s in included
         .into_iter()
         .filter(|s| !named_files.contains(&s.real_path))
-        .map(|s| {
-            let request: OpenRequest = found::request_for(&s, password, expected);
-            Target {
-                request,
-                skips: Vec::new(),
-                label: s.real_path.display().to_string(),
-            }
-        })
-        .collect();
-    Ok((targets, excluded.into_iter().map(|s| s.real_path).collect()))
+    {
+        let label = s.real_path.display().to_string();
+        if let Err(e) = found::check_resolved(&s) {
+            extras.unusable.push((label, Failure::from(&e)));
+            continue;
+        }
+        let request: OpenRequest = found::request_for(&s, password, expected);
+        targets.push(Target {
+            request,
+            skips: Vec::new(),
+            label,
+        });
+    }
+    Ok((targets, extras))
 }

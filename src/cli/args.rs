@@ -42,8 +42,9 @@ pub enum ColorChoice {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOpts {
     /// Output format: text for people, json for scripts (one document on stdout);
-    /// prometheus (diff, scan): metrics for node_exporter's textfile collector.
-    #[arg(long = "format", value_enum, default_value_t = FormatChoice::Text, global = true)]
+    /// prometheus (diff, import --dry-run, scan): metrics for node_exporter's textfile
+    /// collector.
+    #[arg(long = "format", value_name = "FORMAT", value_enum, default_value_t = FormatChoice::Text, global = true)]
     pub format_choice: FormatChoice,
     /// What commands render, from `--format` ([`GlobalOpts::settle`]); `prometheus` is
     /// refused before any command but diff and scan runs.

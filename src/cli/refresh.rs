@@ -68,7 +68,7 @@ pub struct RefreshArgs {
 
 /// The keystores named on the command line and in `--config`, and with `--all-found`
 /// every store found (with those `--exclude` left out).
-fn targets(args: &RefreshArgs) -> CliResult<(Vec<Target>, Vec<PathBuf>)> {
+fn targets(args: &RefreshArgs) -> CliResult<(Vec<Target>, super::all_found::FoundExtras)> {
     args.found.check()?;
     let expected = args.storetype.expected();
     let password = args.password.source()?;
@@ -112,12 +112,12 @@ fn targets(args: &RefreshArgs) -> CliResult<(Vec<Target>, Vec<PathBuf>)> {
     if let Some(path) = &args.config {
         targets.extend(job::targets_from_config(path, expected)?);
     }
-    let mut excluded = Vec::new();
+    let mut extras = super::all_found::FoundExtras::default();
     if args.found.all_found {
-        let (found, left_out) =
+        let (found, more) =
             super::all_found::refresh_targets(&args.found, &targets, &password, expected)?;
         targets.extend(found);
-        excluded = left_out;
+        extras = more;
     }
     if targets.is_empty() && !args.found.all_found {
         return Err(Failure::usage(
@@ -133,13 +133,13 @@ fn targets(args: &RefreshArgs) -> CliResult<(Vec<Target>, Vec<PathBuf>)> {
             "Drop --lock-file: each keystore gets <file>.lock.",
         ));
     }
-    Ok((targets, excluded))
+    Ok((targets, extras))
 }
 
 pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     let now = OffsetDateTime::now_utc();
     let stamp = crate::cert::iso_utc_from_ms(now.unix_timestamp() * 1000).unwrap_or_default();
-    let (targets, excluded) = targets(args)?;
+    let (targets, extras) = targets(args)?;
     let spec = args.net.spec(!args.offline)?;
     let log = |line: &LogLine| -> Option<Failure> {
         let path = args.log_file.as_ref()?;
@@ -184,6 +184,17 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     let mut worst = 0;
     let mut results = Vec::new();
     let mut text = String::new();
+    for (label, failure) in &extras.unusable {
+        output::error(failure);
+        worst = worst.max(failure.exit_code());
+        results.push(KeystoreResult {
+            changed: false,
+            report: None,
+            error: Some(failure.to_string()),
+            label: Some(label.clone()),
+            programs: None,
+        });
+    }
     for target in &targets {
         let mut select = args.select.clone();
         select.skip.extend(target.skips.iter().cloned());
@@ -267,7 +278,11 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
                 output::print_json(&MultiJson {
                     changed,
                     keystores: results,
-                    excluded: excluded.iter().map(|p| p.display().to_string()).collect(),
+                    excluded: extras
+                        .excluded
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect(),
                 })?;
             }
             if changed {

@@ -73,6 +73,25 @@ pub fn request_for(
     request
 }
 
+/// The file a found store names must be the file that is read and written: no link left
+/// to follow. A link that could not be followed inside `--system-root` (a loop) would
+/// otherwise be followed by the open and the write as this machine reads it, perhaps out of
+/// the root to this machine's own file.
+pub fn check_resolved(store: &Store) -> Result<(), OpenError> {
+    let refuse = || OpenError::Read {
+        path: store.real_path.clone(),
+        source: std::io::Error::other(
+            "a symbolic link on its path cannot be followed inside the system looked at (a loop?)",
+        ),
+    };
+    match crate::write::real_path(&store.real_path) {
+        Ok(real) if real == store.real_path => Ok(()),
+        Ok(_) => Err(refuse()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) => Err(refuse()),
+    }
+}
+
 /// What a scan found about one store.
 #[derive(Debug)]
 pub enum StoreState {
@@ -135,7 +154,10 @@ pub fn scan(
             let state = if exclusions.excludes(&store) {
                 StoreState::Excluded
             } else {
-                match apply::diff(&request_for(&store, password, expected), catalog, selection) {
+                let diffed = check_resolved(&store).and_then(|()| {
+                    apply::diff(&request_for(&store, password, expected), catalog, selection)
+                });
+                match diffed {
                     Ok(d) => StoreState::Read(Box::new(d)),
                     Err(e) => StoreState::Failed(Box::new(e)),
                 }
@@ -197,12 +219,16 @@ pub fn apply_found(
     let outcomes = included
         .into_iter()
         .map(|store| {
-            let result = apply::apply(
-                &request_for(&store, password, expected),
-                catalog,
-                selection,
-                settings,
-            );
+            let result = check_resolved(&store)
+                .map_err(ApplyError::from)
+                .and_then(|()| {
+                    apply::apply(
+                        &request_for(&store, password, expected),
+                        catalog,
+                        selection,
+                        settings,
+                    )
+                });
             FoundOutcome { store, result }
         })
         .collect();

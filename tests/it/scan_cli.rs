@@ -286,8 +286,14 @@ fn keytool_count(kt: &Path, ks: &Path, storepass: &str) -> usize {
     line.split_whitespace().nth(3).unwrap().parse().unwrap()
 }
 
+/// This machine's own Debian store, which the fake tree's links name: it must never change.
+fn host_store() -> Option<Vec<u8>> {
+    std::fs::read("/etc/ssl/certs/java/cacerts").ok()
+}
+
 #[test]
 fn import_all_found_updates_each_store_on_its_own() {
+    let host_before = host_store();
     let t = tree();
     let broken = t.at("/srv/broken.jks");
     let broken_before = std::fs::read(&broken).unwrap();
@@ -362,6 +368,11 @@ fn import_all_found_updates_each_store_on_its_own() {
     );
     assert!(!stderr(&o).contains("Restart"), "{}", stderr(&o));
 
+    assert_eq!(
+        host_store(),
+        host_before,
+        "the links were followed inside the tree only"
+    );
     // A dry run over every store is the scan.
     let o = t.run(&[
         "import",
@@ -421,6 +432,20 @@ fn refresh_all_found_reports_every_store() {
     assert_eq!(doc["changed"], true);
     assert_eq!(doc["keystores"].as_array().unwrap().len(), 4);
     assert_eq!(doc["excluded"][0], p(&t.at("/srv/broken.jks")));
+    // A store named with -k too is refreshed once.
+    let o = t.run(&[
+        "refresh",
+        "--offline",
+        "--all-found",
+        "-k",
+        p(&t.at("/usr/lib/jvm/temurin-25-jdk-amd64/lib/security/cacerts")),
+        "--exclude",
+        p(&t.at("/srv")),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(json(&o)["keystores"].as_array().unwrap().len(), 4);
     // Quiet when nothing changed, as refresh always is.
     let o = t.run(&[
         "refresh",
@@ -431,6 +456,75 @@ fn refresh_all_found_reports_every_store() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o), "");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_link_that_cannot_be_followed_inside_the_root_is_never_opened() {
+    use std::os::unix::fs::symlink;
+    // A keystore of this machine, outside the tree.
+    let host = tempfile::tempdir().unwrap();
+    let host_dir = azure_cacerts::write::real_path(host.path()).unwrap();
+    let host_file = host_dir.join("trust.jks");
+    copy_writable(&sample("jks-jdk17.jks"), &host_file);
+    let host_bytes = std::fs::read(&host_file).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let root = azure_cacerts::write::real_path(dir.path()).unwrap();
+    let t = Tree { _dir: dir, root };
+    write(
+        &t.at("/etc/systemd/system/a.service"),
+        b"[Service]\nExecStart=/srv/a/run -Djavax.net.ssl.trustStore=/srv/loop\n",
+    );
+    write(
+        &t.at("/etc/systemd/system/b.service"),
+        b"[Service]\nExecStart=/srv/b/run -Djavax.net.ssl.trustStore=/srv/escape\n",
+    );
+    std::fs::create_dir_all(t.at("/srv")).unwrap();
+    // A plain loop.
+    symlink("loop2", t.at("/srv/loop")).unwrap();
+    symlink("loop", t.at("/srv/loop2")).unwrap();
+    // Inside the tree, the link's target is a loop; read as this machine reads it, the same
+    // link leads to the keystore of this machine.
+    symlink(&host_file, t.at("/srv/escape")).unwrap();
+    let inside = t.root.join(host_file.strip_prefix("/").unwrap());
+    std::fs::create_dir_all(inside.parent().unwrap()).unwrap();
+    symlink("trust.jks.2", &inside).unwrap();
+    symlink("trust.jks", inside.with_file_name("trust.jks.2")).unwrap();
+
+    let o = t.run(&["scan", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    let doc = json(&o);
+    let stores = doc["stores"].as_array().unwrap();
+    assert_eq!(stores.len(), 2, "{doc:#}");
+    for s in stores {
+        assert_eq!(s["state"], "error", "{doc:#}");
+        assert!(
+            s["error"]
+                .as_str()
+                .unwrap()
+                .contains("cannot be followed inside the system"),
+            "{s:#}"
+        );
+    }
+    let o = t.run(&["import", "--all-found", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o)
+            .matches("cannot be followed inside the system")
+            .count(),
+        2,
+        "{}",
+        stderr(&o)
+    );
+    let o = t.run(&["refresh", "--offline", "--all-found"]);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&host_file).unwrap(), host_bytes);
+    assert_eq!(
+        std::fs::read_dir(&host_dir).unwrap().count(),
+        1,
+        "no backup or lock beside it"
+    );
 }
 
 #[test]
