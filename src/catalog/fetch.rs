@@ -78,6 +78,9 @@ pub fn load_with(spec: &SourceSpec, progress: &dyn Progress) -> Result<Obtained,
     } else {
         verify::check_chains(&catalog.cas)?
     };
+    if let Some(w) = super::age::older_than_builtin(&catalog, builtin::catalog()) {
+        warnings.push(w);
+    }
     vet_new_cas(
         &mut catalog,
         &mut origins,
@@ -250,10 +253,11 @@ fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, Catalo
     let today = time::OffsetDateTime::now_utc().date();
     let merged = live::merge(&base, &parsed, &page_url, today);
     let mut catalog = merged.catalog;
-    let warnings = merged.warnings;
+    let mut warnings = merged.warnings;
 
-    // Everything the page lists is downloaded. Retired and extra CAs are not on the page:
-    // they keep their pinned built-in copy, and are downloaded only when there is none.
+    // Only what has no pinned copy is downloaded: a row whose thumbprint the built-in catalog
+    // pins already carries those bytes (live::merge). That is the page's new CAs and the
+    // listed or extra CAs the built-in catalog knows only by thumbprint.
     let mut origins: Vec<CaOrigin> = catalog
         .cas
         .iter()
@@ -269,38 +273,38 @@ fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, Catalo
     let jobs: Vec<usize> = (0..catalog.cas.len())
         .filter(|&i| {
             let c = &catalog.cas[i];
-            !c.urls.is_empty()
-                && (from_page.contains(&i)
-                    || (c.status == super::PageStatus::Extra && c.der.is_none()))
+            c.der.is_none()
+                && !c.urls.is_empty()
+                && (from_page.contains(&i) || c.status == super::PageStatus::Extra)
         })
         .collect();
 
     let results = download_all(&client, &catalog, &jobs, progress, &budget);
 
-    // A thumbprint or parse failure outranks a network failure: it may be an attack, and
-    // the user should hear about it first.
-    let mut network: Option<CatalogError> = None;
-    let mut failures = 0usize;
+    // A thumbprint or parse failure stops everything: it may be an attack. A network failure
+    // only costs that CA (it becomes unavailable, with a warning naming it and the address),
+    // so one unreachable host does not stop the CAs everyone else serves.
     let mut downloaded = Vec::with_capacity(jobs.len());
+    let mut failed = Vec::new();
     for (&i, result) in jobs.iter().zip(results) {
         match result {
             Ok(d) => downloaded.push((i, d)),
-            Err(e @ CatalogError::Network { .. }) => {
-                failures += 1;
-                network.get_or_insert(e);
-            }
+            Err(CatalogError::Network { url, why, .. }) => failed.push((i, url, why)),
             Err(e) => return Err(e),
         }
     }
-    if let Some(e) = network {
-        return Err(match e {
-            CatalogError::Network { url, ca, why } if failures > 1 => CatalogError::Network {
-                url,
-                ca,
-                why: format!("{why} (and {} more downloads failed)", failures - 1),
-            },
-            e => e,
-        });
+    for (i, url, why) in failed {
+        let ca = &catalog.cas[i];
+        let url = if url.is_empty() {
+            ca.urls.first().cloned().unwrap_or_default()
+        } else {
+            url
+        };
+        warnings.push(format!(
+            "cannot download {} from {url}: {why}; it is unavailable in this run (the built-in catalog has no copy of it)",
+            ca.display_name()
+        ));
+        origins[i] = CaOrigin::DownloadFailed { url, why };
     }
     for (i, d) in downloaded {
         let ca = &mut catalog.cas[i];

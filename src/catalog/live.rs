@@ -2,7 +2,8 @@
 //!
 //! The page is authoritative for membership (what is listed now) and the built-in catalog
 //! for everything the page does not say (slug, SHA-256, notAfter, retired and extra CAs):
-//! - a row whose SHA-1 the built-in catalog knows takes its metadata;
+//! - a row whose SHA-1 the built-in catalog knows takes its metadata and its pinned copy (the
+//!   same thumbprint is the same bytes: nothing to download, nothing a network can break);
 //! - a row it does not know gets a new slug and is downloaded against the page's thumbprint;
 //!   whether it is taken is decided after the download (`fetch::vet_new_cas`): a page alone
 //!   never adds a root;
@@ -16,7 +17,8 @@ use super::{format_date, slugify, Catalog, CatalogCa, CatalogSource, PageStatus}
 pub struct Merged {
     pub catalog: Catalog,
     pub warnings: Vec<String>,
-    /// Indexes into `catalog.cas` of the CAs the page lists (what `--online` downloads).
+    /// Indexes into `catalog.cas` of the CAs the page lists (those without a pinned copy are
+    /// what `--online` downloads).
     pub from_page: Vec<usize>,
     /// Indexes of the CAs only the page vouches for (the built-in catalog lacks them).
     pub new_on_page: Vec<usize>,
@@ -43,8 +45,8 @@ pub fn merge(builtin: &Catalog, page: &Page, page_url: &str, today: time::Date) 
                 variant: known.variant.clone().or_else(|| row.variant.clone()),
                 status: PageStatus::Listed,
                 urls: vec![url],
-                // Downloaded again: the built-in copy only serves as the pin.
-                der: None,
+                // The pinned copy, when there is one; otherwise `der` is None and the
+                // certificate is downloaded against the thumbprint.
                 ..known.clone()
             },
             None => {

@@ -2,13 +2,14 @@
 //! the certificate bytes. Three sources, one shape ([`Catalog`]):
 //!
 //! - built-in: `certs/catalog.toml` and `certs/pem/` embedded in the binary ([`builtin`]);
-//! - live: Microsoft's page parsed ([`page`]), merged with the built-in data ([`live`]) and
-//!   every CA downloaded ([`fetch`]);
+//! - live: Microsoft's page parsed ([`page`]), merged with the built-in data ([`live`]), and
+//!   the CAs without a pinned built-in copy downloaded ([`fetch`]);
 //! - bundle: a directory written by `fetch --out DIR` ([`bundle`]).
 //!
 //! Whatever the source, a certificate only reaches `CatalogCa::der` after its SHA-1 (and its
 //! SHA-256 when known) matched the catalog and it parsed as X.509 ([`verify`]).
 
+pub mod age;
 pub mod builtin;
 mod builtin_pems;
 pub mod bundle;
@@ -199,6 +200,10 @@ pub struct SourceSpec {
     /// every run need not spend most of its time re-proving them. Downloads and bundles are
     /// always verified in full.
     pub verify_embedded: bool,
+    /// The user named this source (`--online`, `--catalog-url`, `--bundle`). When they did
+    /// not (refresh goes online by default), a live page older than the built-in catalog's
+    /// loses to the built-in data: the newer data wins.
+    pub named: bool,
 }
 
 impl Default for SourceSpec {
@@ -213,6 +218,7 @@ impl Default for SourceSpec {
             accept_new_roots: false,
             expect_sha256: Vec::new(),
             verify_embedded: false,
+            named: false,
         }
     }
 }

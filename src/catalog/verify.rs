@@ -23,6 +23,9 @@ pub enum CaOrigin {
     Bundle,
     /// No verified copy.
     Unavailable,
+    /// No pinned copy, and the download failed for a network reason (never a wrong body:
+    /// that stops the run).
+    DownloadFailed { url: String, why: String },
 }
 
 impl CaOrigin {
@@ -31,7 +34,7 @@ impl CaOrigin {
             CaOrigin::Downloaded { .. } => "downloaded",
             CaOrigin::BuiltIn => "built-in",
             CaOrigin::Bundle => "bundle",
-            CaOrigin::Unavailable => "unavailable",
+            CaOrigin::Unavailable | CaOrigin::DownloadFailed { .. } => "unavailable",
         }
     }
 }

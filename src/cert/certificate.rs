@@ -71,17 +71,18 @@ pub struct Certificate {
     pub weak_key: Option<String>,
 }
 
-// Extensions Java's PKIX checkers resolve (KeyChecker, ConstraintsChecker, PolicyChecker).
-const HANDLED_CRITICAL: &[&str] = &[
-    "2.5.29.15", // keyUsage
-    "2.5.29.37", // extKeyUsage
-    "2.5.29.17", // subjectAltName
-    "2.5.29.19", // basicConstraints
-    "2.5.29.30", // nameConstraints
-    "2.5.29.32", // certificatePolicies
-    "2.5.29.33", // policyMappings
-    "2.5.29.36", // policyConstraints
-    "2.5.29.54", // inhibitAnyPolicy
+// Extensions Java's PKIX checkers resolve (KeyChecker, ConstraintsChecker, PolicyChecker),
+// by their last arc under id-ce (2.5.29).
+const HANDLED_CRITICAL_ARCS: &[u8] = &[
+    15, // keyUsage
+    37, // extKeyUsage
+    17, // subjectAltName
+    19, // basicConstraints
+    30, // nameConstraints
+    32, // certificatePolicies
+    33, // policyMappings
+    36, // policyConstraints
+    54, // inhibitAnyPolicy
 ];
 
 const EKU_MS_SGC: &str = "1.3.6.1.4.1.311.10.3.3";
@@ -117,9 +118,10 @@ impl Certificate {
         let mut dns_names = Vec::new();
         let mut ip_addresses = Vec::new();
         for ext in tbs.extensions() {
-            let oid = ext.oid.to_id_string();
-            if ext.critical && !HANDLED_CRITICAL.contains(&oid.as_str()) {
-                unknown_critical.push(oid.clone());
+            // The dotted form only where it is shown or unusual: formatting an OID for every
+            // extension of every anchor was a tenth of a `diff`.
+            if ext.critical && !is_handled_critical(&ext.oid) {
+                unknown_critical.push(ext.oid.to_id_string());
             }
             match ext.parsed_extension() {
                 ParsedExtension::SubjectKeyIdentifier(k) => ski = Some(k.0.to_vec()),
@@ -160,8 +162,11 @@ impl Certificate {
                     ca_path_len = Some(bc.path_len_constraint.unwrap_or(u32::MAX));
                 }
                 // Java refuses to build a certificate whose known extension is garbage.
-                ParsedExtension::ParseError { error } if is_known(&oid) => {
-                    return Err(CertError(format!("extension {oid} is malformed: {error}")));
+                ParsedExtension::ParseError { error } if is_known(&ext.oid) => {
+                    return Err(CertError(format!(
+                        "extension {} is malformed: {error}",
+                        ext.oid.to_id_string()
+                    )));
                 }
                 _ => {}
             }
@@ -253,8 +258,22 @@ impl Certificate {
     }
 }
 
-fn is_known(oid: &str) -> bool {
-    HANDLED_CRITICAL.contains(&oid) || oid == "2.5.29.14" || oid == "2.5.29.35"
+/// The last arc of an `id-ce` OID (2.5.29.n, DER 55 1D n), the arc every extension Java's
+/// checkers know lives under.
+fn id_ce_arc(oid: &x509_parser::der_parser::oid::Oid) -> Option<u8> {
+    match oid.as_bytes() {
+        [0x55, 0x1D, n] if *n < 0x80 => Some(*n),
+        _ => None,
+    }
+}
+
+fn is_handled_critical(oid: &x509_parser::der_parser::oid::Oid) -> bool {
+    id_ce_arc(oid).is_some_and(|n| HANDLED_CRITICAL_ARCS.contains(&n))
+}
+
+fn is_known(oid: &x509_parser::der_parser::oid::Oid) -> bool {
+    // subjectKeyIdentifier (14) and authorityKeyIdentifier (35) besides the handled ones.
+    id_ce_arc(oid).is_some_and(|n| HANDLED_CRITICAL_ARCS.contains(&n) || n == 14 || n == 35)
 }
 
 /// jdk.certpath.disabledAlgorithms: MD2 and MD5 signatures.

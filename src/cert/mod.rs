@@ -18,10 +18,11 @@ pub struct CertError(pub String);
 
 /// Upper-case hex without separators, as the contract prints fingerprints.
 pub fn hex_upper(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        let _ = write!(s, "{b:02X}");
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0F)]));
     }
     s
 }

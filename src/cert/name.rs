@@ -18,14 +18,14 @@ enum NameValue {
 /// form): equal DER is equal, and so are names that differ only in case, in surrounding or
 /// repeated spaces, or in PrintableString versus UTF8String.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct NameKey(Vec<Vec<(String, NameValue)>>);
+pub struct NameKey(Vec<Vec<(Vec<u8>, NameValue)>>);
 
 impl NameKey {
     pub fn of(name: &X509Name<'_>) -> NameKey {
         use x509_parser::der_parser::asn1_rs::Tag;
         let mut rdns = Vec::new();
         for rdn in name.iter() {
-            let mut atvs: Vec<(String, NameValue)> = rdn
+            let mut atvs: Vec<(Vec<u8>, NameValue)> = rdn
                 .iter()
                 .map(|atv| {
                     let value = atv.attr_value();
@@ -43,7 +43,8 @@ impl NameKey {
                             NameValue::Raw(raw)
                         }
                     };
-                    (atv.attr_type().to_id_string(), v)
+                    // The OID's DER: equal exactly when the dotted forms are, without formatting.
+                    (atv.attr_type().as_bytes().to_vec(), v)
                 })
                 .collect();
             // A multi-valued RDN is a SET: its order carries no meaning.
@@ -104,10 +105,14 @@ pub fn display_name(name: &X509Name<'_>) -> String {
 }
 
 fn fold_text(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    let mut joined = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !joined.is_empty() {
+            joined.push(' ');
+        }
+        joined.push_str(word);
+    }
+    joined.to_lowercase()
 }
 
 #[cfg(test)]

@@ -341,7 +341,11 @@ impl SourceOpts {
         if self.online && self.net.bundle.is_some() {
             return Err(conflicting_sources());
         }
-        self.net.spec(self.online || self.net.catalog_url.is_some())
+        let mut spec = self
+            .net
+            .spec(self.online || self.net.catalog_url.is_some())?;
+        spec.named |= self.online;
+        Ok(spec)
     }
 }
 
@@ -371,6 +375,7 @@ impl NetOpts {
                 .map(|h| h.replace(':', "").trim().to_ascii_uppercase())
                 .collect(),
             verify_embedded: false,
+            named: self.catalog_url.is_some() || self.bundle.is_some(),
         })
     }
 }

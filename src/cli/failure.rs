@@ -69,6 +69,26 @@ impl Failure {
         Failure::new(ExitKind::Usage, what, "command line", why, fix)
     }
 
+    /// `fetch`: listed CAs without a pinned copy whose download failed. The run produced
+    /// everything else (and the bundle, when `written`), so this is reported after the output.
+    pub fn downloads_failed(names: &[String], written: bool) -> Self {
+        let n = names.len();
+        Failure::new(
+            ExitKind::Network,
+            format!(
+                "cannot download {n} listed CA{}",
+                if n == 1 { "" } else { "s" }
+            ),
+            names.join(", "),
+            if written {
+                "the network failed (see the warnings above); the bundle was written without them and records them as unavailable"
+            } else {
+                "the network failed (see the warnings above); they are unavailable in this run"
+            },
+            "Run fetch again when those addresses are reachable (check --proxy or HTTPS_PROXY)",
+        )
+    }
+
     pub fn exit_code(&self) -> i32 {
         self.kind.code()
     }

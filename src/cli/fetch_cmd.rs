@@ -1,6 +1,8 @@
 //! `azure-cacerts fetch [SOURCE] [--out DIR]`: obtain and verify every CA of the catalog
-//! (download with --online, check the embedded or bundled copies otherwise), and with
-//! `--out DIR` write an offline bundle. Nothing is written unless everything verified.
+//! (with --online, download what has no pinned copy; check the embedded or bundled copies
+//! otherwise), and with `--out DIR` write an offline bundle. Nothing is written when a
+//! certificate fails verification; a CA that could not be downloaded is recorded as
+//! unavailable in the bundle, and the run ends with exit 4 naming it.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -9,7 +11,7 @@ use clap::Args;
 use serde::Serialize;
 
 use super::args::{Format, GlobalOpts, SourceOpts};
-use super::failure::CliResult;
+use super::failure::{CliResult, Failure};
 use super::output;
 use super::render::{describe_source, CaView, CatalogSummary};
 use crate::catalog::{bundle, CaOrigin, CaReport, CatalogCa, ChainCheck, PageStatus};
@@ -65,7 +67,23 @@ pub fn run(args: &FetchArgs, g: &GlobalOpts) -> CliResult<i32> {
             output::emit(&text)?;
         }
     }
-    Ok(0)
+    let failed: Vec<String> = c
+        .cas
+        .iter()
+        .zip(&obtained.reports)
+        .filter(|(ca, r)| {
+            ca.status != PageStatus::Retired && matches!(r.origin, CaOrigin::DownloadFailed { .. })
+        })
+        .map(|(ca, _)| ca.display_name())
+        .collect();
+    if failed.is_empty() {
+        return Ok(0);
+    }
+    // Each one was named with its address and reason as it failed (a warning); this line says
+    // what it means for the run, once.
+    let failure = Failure::downloads_failed(&failed, written.is_some());
+    output::error(&failure);
+    Ok(failure.exit_code())
 }
 
 #[derive(Debug, Serialize)]
@@ -83,8 +101,11 @@ struct Row {
     ca: CaView,
     /// downloaded | built-in | bundle | unavailable
     origin: &'static str,
-    /// The URL the certificate came from (after redirects), when downloaded.
+    /// The URL the certificate came from (after redirects), when downloaded; the URL tried
+    /// when the download failed.
     url: Option<String>,
+    /// Why the download failed (the CA is then unavailable).
+    download_error: Option<String>,
     /// self-signed | verified | issuer-not-in-set | unsupported | not-checked
     signature: &'static str,
     /// The CA of the set whose key verified the signature.
@@ -107,7 +128,13 @@ impl Row {
             ca: CaView::of(ca, today),
             origin: r.origin.as_str(),
             url: match &r.origin {
-                CaOrigin::Downloaded { url } => Some(url.clone()),
+                CaOrigin::Downloaded { url } | CaOrigin::DownloadFailed { url, .. } => {
+                    Some(url.clone())
+                }
+                _ => None,
+            },
+            download_error: match &r.origin {
+                CaOrigin::DownloadFailed { why, .. } => Some(why.clone()),
                 _ => None,
             },
             signature: r.chain.as_str(),
@@ -191,6 +218,10 @@ fn render_text(c: &crate::catalog::Catalog, rows: &[Row], s: &Summary, g: &Globa
                 output::paint(color, "33", &origin)
             };
             let sig = match r.signature {
+                _ if r.download_error.is_some() => format!(
+                    "download failed: {}",
+                    r.download_error.as_deref().unwrap_or("")
+                ),
                 "self-signed" => "self-signed".to_string(),
                 "verified" => format!("signed by {}", r.signed_by.as_deref().unwrap_or("?")),
                 "not-checked" => "-".to_string(),

@@ -172,27 +172,5 @@ pub fn load_catalog(
     for w in &obtained.warnings {
         warn(w);
     }
-    if let Some(w) = older_bundle(&obtained.catalog) {
-        warn(w);
-    }
     Ok(obtained)
-}
-
-/// A bundle made from a page older than the one the built-in catalog was made from: its CA
-/// list may lack CAs this binary knows.
-fn older_bundle(c: &crate::catalog::Catalog) -> Option<String> {
-    if c.source != crate::catalog::CatalogSource::Bundle {
-        return None;
-    }
-    let builtin = crate::catalog::Catalog::builtin();
-    let (theirs, ours) = (c.page_date.as_deref()?, builtin.page_date.as_deref()?);
-    // ISO dates compare as text.
-    (theirs < ours).then(|| {
-        format!(
-            "the bundle {} was made from the page of {theirs}, older than the built-in catalog's page of {ours}: \
-             it may lack CAs Microsoft added since. Make a new bundle (azure-cacerts fetch --online --out DIR), \
-             or drop --bundle to use the built-in catalog.",
-            c.location.as_deref().unwrap_or("")
-        )
-    })
 }

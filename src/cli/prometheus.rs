@@ -142,18 +142,17 @@ impl Exposition {
     /// The catalog's age and the time of this run (a stale textfile shows as an old
     /// timestamp).
     pub fn catalog(&mut self, catalog: &Catalog, now: OffsetDateTime) {
-        let page = catalog.page_date.as_deref().and_then(|d| {
-            time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok()
-        });
-        if let Some(page) = page {
+        if let Some(days) = crate::catalog::age::age_days(catalog, now.date()) {
+            let date = |d: &Option<String>| d.clone().unwrap_or_default();
             self.gauge(
                 "azure_cacerts_catalog_age_days",
-                "Days since the date of Microsoft's page the catalog in use was read from.",
+                "Days since the catalog in use was last compared with Microsoft's page (checked_on; the page's date when unknown).",
                 vec![
                     ("source", catalog.source.as_str().to_string()),
-                    ("page_date", crate::catalog::format_date(page)),
+                    ("page_date", date(&catalog.page_date)),
+                    ("checked_on", date(&catalog.checked_on)),
                 ],
-                (now.date() - page).whole_days(),
+                days,
             );
         }
         self.gauge(

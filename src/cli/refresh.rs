@@ -153,7 +153,7 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
             )
         })
     };
-    let choice = match job::catalog_with_fallback(&spec, &DownloadBar::new(g, &spec)) {
+    let choice = match job::catalog_with_fallback(&spec, &DownloadBar::new(g, &spec), now.date()) {
         Ok(choice) => choice,
         Err(e) => {
             // A run that stops before any keystore is touched is still a run the log records.

@@ -46,6 +46,10 @@ impl KeystoreJson {
 pub struct CatalogJson {
     pub source: &'static str,
     pub page_date: Option<String>,
+    /// When the data was last compared with the page (see `catalog::age`).
+    pub checked_on: Option<String>,
+    /// Days since `checked_on` (the page's date when there is none).
+    pub age_days: Option<i64>,
     pub count: usize,
     /// refresh only: why the live catalog could not be used and the built-in one was.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -86,6 +90,8 @@ impl ReportJson {
             catalog: CatalogJson {
                 source: catalog.source.as_str(),
                 page_date: catalog.page_date.clone(),
+                checked_on: catalog.checked_on.clone(),
+                age_days: catalog::age::age_days(catalog, today()),
                 count: plan.cas.len(),
                 fallback: None,
             },
@@ -335,12 +341,13 @@ pub fn report_table(
     let c = &report.catalog;
     let _ = writeln!(
         out,
-        "Catalog:  {}{}, {} CAs considered",
+        "Catalog:  {}{}{}, {} CAs considered",
         c.source,
         c.page_date
             .as_deref()
             .map(|d| format!(", page of {d}"))
             .unwrap_or_default(),
+        checked_text(c.checked_on.as_deref(), c.age_days),
         c.count
     );
     let _ = writeln!(out);
@@ -475,6 +482,8 @@ pub struct CatalogSummary {
     pub page_url: Option<String>,
     pub page_commit: Option<String>,
     pub checked_on: Option<String>,
+    /// Days since `checked_on` (the page's date when there is none).
+    pub age_days: Option<i64>,
     /// A bundle's origin (built-in or live).
     pub origin: Option<&'static str>,
     /// A bundle's directory, or the URL the live page was read from.
@@ -494,6 +503,7 @@ impl CatalogSummary {
             page_url: c.page_url.clone(),
             page_commit: c.page_commit.clone(),
             checked_on: c.checked_on.clone(),
+            age_days: catalog::age::age_days(c, today()),
             origin: c.origin.map(|o| o.as_str()),
             location: c.location.clone(),
         }
@@ -538,6 +548,23 @@ impl CaView {
 }
 
 /// The header lines: which catalog, which page version.
+/// ", checked 2026-11-25 (7 days ago)": how old the data in use is, where a header shows it.
+fn checked_text(checked_on: Option<&str>, age_days: Option<i64>) -> String {
+    let Some(d) = checked_on else {
+        return String::new();
+    };
+    match age_days {
+        Some(0) => format!(", checked {d} (today)"),
+        Some(1) => format!(", checked {d} (1 day ago)"),
+        Some(n) => format!(", checked {d} ({n} days ago)"),
+        None => format!(", checked {d}"),
+    }
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
 pub fn describe_source(c: &Catalog) -> String {
     let mut s = format!("Azure CA catalog: {}", c.source.as_str());
     if let Some(o) = c.origin {
@@ -551,9 +578,10 @@ pub fn describe_source(c: &Catalog) -> String {
         "Page of {}",
         c.page_date.as_deref().unwrap_or("unknown date")
     ));
-    if let Some(d) = &c.checked_on {
-        s.push_str(&format!(", checked {d}"));
-    }
+    s.push_str(&checked_text(
+        c.checked_on.as_deref(),
+        catalog::age::age_days(c, today()),
+    ));
     if let Some(commit) = &c.page_commit {
         s.push_str(&format!(
             ", commit {}",

@@ -214,6 +214,8 @@ fn catalog_json(catalog: &Catalog, selection: &Selection) -> CatalogJson {
     CatalogJson {
         source: catalog.source.as_str(),
         page_date: catalog.page_date.clone(),
+        checked_on: catalog.checked_on.clone(),
+        age_days: crate::catalog::age::age_days(catalog, selection.now.date()),
         count: plan::candidates(catalog, selection).count(),
         fallback: None,
     }

@@ -134,29 +134,62 @@ pub struct CatalogChoice {
 
 /// The live catalog, or the built-in one with the reason when the network failed. A
 /// verification failure (a tampered download) never falls back: it stops the run.
+///
+/// When the user did not name the source (refresh goes online by default) and the live page
+/// is older than the one the built-in catalog was made from, the built-in data is newer and
+/// wins. Whenever the built-in catalog is what the run uses, one warning says so if it was
+/// checked against the page more than [`catalog::age::STALE_AFTER_DAYS`] ago.
 pub fn catalog_with_fallback(
     spec: &SourceSpec,
     progress: &dyn Progress,
+    today: time::Date,
 ) -> Result<CatalogChoice, CatalogError> {
-    match catalog::load_with(spec, progress) {
-        Ok(o) => Ok(CatalogChoice {
-            catalog: o.catalog,
-            warnings: o.warnings,
-            fallback: None,
-        }),
+    let mut choice = match catalog::load_with(spec, progress) {
+        Ok(o) => match older_live_page(&o.catalog, catalog::builtin::catalog(), spec.named) {
+            Some(reason) => CatalogChoice {
+                catalog: catalog::builtin::load()?,
+                warnings: vec![format!(
+                    "{reason}: using the built-in catalog, the newer data (pass --catalog-url URL to use that page anyway)"
+                )],
+                fallback: Some(reason),
+            },
+            None => CatalogChoice {
+                catalog: o.catalog,
+                warnings: o.warnings,
+                fallback: None,
+            },
+        },
         Err(e) if spec.online && e.is_network() => {
             let reason = e.to_string();
             let builtin = catalog::builtin::load()?;
-            Ok(CatalogChoice {
+            CatalogChoice {
                 catalog: builtin,
                 warnings: vec![format!(
                     "the live catalog could not be fetched ({reason}); using the built-in catalog"
                 )],
                 fallback: Some(reason),
-            })
+            }
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    };
+    if let Some(w) = catalog::age::stale_builtin(&choice.catalog, today) {
+        choice.warnings.push(w);
     }
+    Ok(choice)
+}
+
+/// Why the built-in catalog beats a live page the user did not ask for by name: the page is
+/// older than the one the built-in catalog was made from.
+fn older_live_page(loaded: &Catalog, builtin: &Catalog, named: bool) -> Option<String> {
+    if named || loaded.source != catalog::CatalogSource::Live {
+        return None;
+    }
+    catalog::age::older_than_builtin(loaded, builtin)?;
+    Some(format!(
+        "the live page is dated {}, older than the built-in catalog's page of {}",
+        loaded.page_date.as_deref().unwrap_or("?"),
+        builtin.page_date.as_deref().unwrap_or("?")
+    ))
 }
 
 /// How one keystore's refresh ended, for the log.
@@ -212,6 +245,29 @@ pub fn append_log(path: &Path, line: &LogLine) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_live_page_loses_to_the_builtin_catalog_unless_named() {
+        let builtin = catalog::builtin::catalog();
+        let live = |date: &str| Catalog {
+            source: catalog::CatalogSource::Live,
+            page_date: Some(date.into()),
+            ..Catalog::default()
+        };
+        let reason = older_live_page(&live("2024-06-01"), builtin, false).unwrap();
+        assert_eq!(
+            reason,
+            "the live page is dated 2024-06-01, older than the built-in catalog's page of 2025-11-17"
+        );
+        assert_eq!(
+            older_live_page(&live("2024-06-01"), builtin, true),
+            None,
+            "--catalog-url"
+        );
+        assert_eq!(older_live_page(&live("2025-11-17"), builtin, false), None);
+        assert_eq!(older_live_page(&live("2026-03-01"), builtin, false), None);
+        assert_eq!(older_live_page(builtin, builtin, false), None);
+    }
 
     #[test]
     fn log_line_shapes() {

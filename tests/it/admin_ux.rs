@@ -714,15 +714,36 @@ fn text_block_after(doc: &str, marker: &str) -> String {
     rest[start..start + end].to_string()
 }
 
-/// Backup names carry the time of the run: compare them without it.
+/// Backup names carry the time of the run, and the catalog's age the day: compare without them.
 fn without_backup_stamp(text: &str) -> String {
     text.lines()
         .map(|l| match l.strip_prefix("Backup: ") {
             Some(b) => format!("Backup: {}", b.rsplit_once(".2").map_or(b, |(p, _)| p)),
-            None => l.to_string(),
+            None => without_age(l),
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// "(7 days ago)" / "(today)" -> "(AGE)".
+fn without_age(line: &str) -> String {
+    let Some(open) = line.find(" (") else {
+        return line.to_string();
+    };
+    let Some(close) = line[open..].find(')').map(|c| open + c) else {
+        return line.to_string();
+    };
+    let inner = &line[open + 2..close];
+    let is_age = inner == "today"
+        || inner
+            .strip_suffix(" days ago")
+            .or_else(|| inner.strip_suffix(" day ago"))
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()));
+    if is_age {
+        format!("{} (AGE){}", &line[..open], without_age(&line[close + 1..]))
+    } else {
+        format!("{}{}", &line[..close + 1], without_age(&line[close + 1..]))
+    }
 }
 
 #[test]

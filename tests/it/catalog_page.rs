@@ -134,3 +134,115 @@ fn generated_catalog_is_up_to_date() {
         common::stderr(&out)
     );
 }
+
+// ---- plausible next versions of the page (issue: the catalog in a world that moved)
+
+fn real_page() -> String {
+    support::read_fixture("page-2025-11-17.md")
+}
+
+/// The page with the two "Microsoft TLS RSA/ECC Root G2" rows moved from the subordinate
+/// table to the top of the root table (a change proposed to the page).
+fn g2_rows_in_the_root_table(text: &str) -> String {
+    let g2: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.starts_with("| [Microsoft TLS ECC Root G2]")
+                || l.starts_with("| [Microsoft TLS RSA Root G2]")
+        })
+        .collect();
+    assert_eq!(g2.len(), 2);
+    let without: String = text
+        .lines()
+        .filter(|l| !g2.contains(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    g2.iter()
+        .fold(without, |page, row| support::with_row(&page, true, row))
+}
+
+/// The page without the eight cross-signed Azure issuing CAs, which expired on 2026-08-25 (an
+/// open change to the page removes them).
+fn without_expired_xsign_rows(text: &str) -> String {
+    text.lines()
+        .filter(|l| !(l.starts_with("| [Microsoft Azure") && l.contains("%20-%20xsign.crt")))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn a_page_with_the_g2_rows_among_the_roots_keeps_them_as_they_were() {
+    use azure_cacerts::catalog::{builtin, live, PageStatus};
+    let text = g2_rows_in_the_root_table(&real_page());
+    let p = page::parse(&text).unwrap();
+    assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+    assert_eq!(p.rows.len(), 47);
+    assert_eq!(p.rows.iter().filter(|r| r.role == Role::Root).count(), 9);
+    let b = builtin::load().unwrap();
+    let m = live::merge(
+        &b,
+        &p,
+        "https://example.invalid/page.md",
+        time::macros::date!(2026 - 12 - 02),
+    );
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    assert!(
+        m.new_on_page.is_empty(),
+        "nothing new: the same thumbprints"
+    );
+    assert_eq!(m.catalog.count(PageStatus::Listed), 47);
+    for slug in [
+        "microsoft-tls-ecc-root-g2-xsign",
+        "microsoft-tls-rsa-root-g2-xsign",
+    ] {
+        let ca = m
+            .catalog
+            .find_slug(slug)
+            .unwrap_or_else(|| panic!("{slug}"));
+        let known = b.find_slug(slug).unwrap();
+        assert_eq!(ca.role, Role::Root, "the page's table decides the role");
+        assert_eq!(
+            (ca.status, &ca.variant, &ca.sha256),
+            (PageStatus::Listed, &known.variant, &known.sha256)
+        );
+        assert_eq!(ca.der, known.der, "the pinned copy, not a download");
+    }
+}
+
+#[test]
+fn a_page_without_the_expired_xsign_rows_retires_them_and_keeps_the_twins() {
+    use azure_cacerts::catalog::{builtin, live, PageStatus};
+    let text = without_expired_xsign_rows(&real_page());
+    let p = page::parse(&text).unwrap();
+    assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+    assert_eq!(p.rows.len(), 39);
+    let b = builtin::load().unwrap();
+    let m = live::merge(
+        &b,
+        &p,
+        "https://example.invalid/page.md",
+        time::macros::date!(2026 - 12 - 02),
+    );
+    assert_eq!(m.catalog.count(PageStatus::Listed), 39);
+    let gone: Vec<_> = m
+        .warnings
+        .iter()
+        .filter(|w| w.contains("no longer lists") && w.contains("(xsign)"))
+        .collect();
+    assert_eq!(gone.len(), 8, "{:?}", m.warnings);
+    for kind in ["ecc", "rsa"] {
+        for n in ["03", "04", "07", "08"] {
+            let xsign = m
+                .catalog
+                .find_slug(&format!("microsoft-azure-{kind}-tls-issuing-ca-{n}-xsign"))
+                .unwrap();
+            assert_eq!(xsign.status, PageStatus::Retired, "{}", xsign.slug);
+            let twin = m
+                .catalog
+                .find_slug(&format!("microsoft-azure-{kind}-tls-issuing-ca-{n}"))
+                .unwrap();
+            assert_eq!(twin.status, PageStatus::Listed, "{}", twin.slug);
+            assert!(twin.der.is_some());
+        }
+    }
+}

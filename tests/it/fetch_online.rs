@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use common::{bin, stderr};
 use support::http::{Reply, Server};
-use support::{json, page_server, path_of, pem_to_der, read_fixture, sha1_hex, with_row};
+use support::{
+    json, page_server, path_of, pem_to_der, read_fixture, sha1_hex, with_new_root, with_row,
+};
 
 fn fetch(page_url: &str, extra: &[&str]) -> std::process::Output {
     let mut c = bin();
@@ -36,24 +38,54 @@ fn assert_nothing_written(parent: &Path) {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
+/// Rows whose thumbprint the built-in catalog pins are its bytes: only the page and the one
+/// new CA are requested. The bundle holds both kinds and reads back offline.
 #[test]
-fn downloads_verifies_and_writes_a_bundle_that_reads_back() {
-    let (server, _) = page_server();
+fn pinned_copies_are_not_downloaded_and_the_bundle_reads_back() {
+    let (server, text) = page_server();
+    let (page, new_path, new_sha256) = with_new_root(&server, &text, &server.base());
+    server.route("/page.md", Reply::Body(page.into_bytes()));
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("bundle");
     let page_url = format!("{}/page.md", server.base());
-    let out = fetch(&page_url, &["--out", out_dir.to_str().unwrap()]);
+    let out = fetch(
+        &page_url,
+        &[
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--expect-sha256",
+            &new_sha256,
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = json(&out);
     assert_eq!(doc["catalog"]["source"], "live");
     assert_eq!(doc["catalog"]["page_date"], "2025-11-17");
-    assert_eq!(doc["catalog"]["listed"], 43);
-    assert_eq!(doc["summary"]["downloaded"], 43);
+    assert_eq!(doc["catalog"]["listed"], 44);
+    assert_eq!(doc["summary"]["downloaded"], 1);
+    assert_eq!(
+        server.hits(),
+        ["/page.md".to_string(), new_path],
+        "nothing pinned was downloaded"
+    );
     let cas = doc["cas"].as_array().unwrap();
-    let listed: Vec<_> = cas.iter().filter(|c| c["status"] == "listed").collect();
+    let listed: Vec<_> = cas
+        .iter()
+        .filter(|c| c["status"] == "listed" && c["slug"] != "azure-ca-test-new-root")
+        .collect();
+    assert_eq!(listed.len(), 43);
     assert!(listed
         .iter()
-        .all(|c| c["origin"] == "downloaded" && c["available"] == true));
+        .all(|c| c["origin"] == "built-in" && c["available"] == true && c["url"].is_null()));
+    let new = cas
+        .iter()
+        .find(|c| c["slug"] == "azure-ca-test-new-root")
+        .unwrap();
+    assert_eq!(new["origin"], "downloaded");
+    assert_eq!(
+        new["url"],
+        format!("{}{}", server.base(), support::NEW_ROOT_PATH)
+    );
     // The ECC OCSP rows are not on the served page: built-in listed CAs the page lost retire.
     let ocsp = cas
         .iter()
@@ -73,15 +105,15 @@ fn downloads_verifies_and_writes_a_bundle_that_reads_back() {
         .unwrap();
     assert_eq!(lower["sha1"], "B663D8413CA35F3F22643CCBC2D3250700916B1A");
     assert_eq!(doc["bundle"], out_dir.display().to_string());
-    assert!(server.hits().len() >= 44);
 
-    // The bundle: catalog.toml + one PEM per CA with bytes (43 downloaded + retired/extra
-    // copies kept from the built-in catalog).
+    // The bundle: catalog.toml + one PEM per CA with bytes (the pinned copies, the download,
+    // and the retired/extra copies kept from the built-in catalog).
     let toml_text = std::fs::read_to_string(out_dir.join("catalog.toml")).unwrap();
     assert!(toml_text.contains("source = \"live\""));
     assert!(out_dir
         .join("pem/microsoft-azure-rsa-tls-issuing-ca-03-xsign.pem")
         .is_file());
+    assert!(out_dir.join("pem/azure-ca-test-new-root.pem").is_file());
     let names: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -109,7 +141,7 @@ fn downloads_verifies_and_writes_a_bundle_that_reads_back() {
     assert_eq!(b["catalog"]["origin"], "live");
     assert_eq!(b["catalog"]["page_date"], "2025-11-17");
     assert_eq!(b["catalog"]["count"], doc["catalog"]["count"]);
-    assert_eq!(b["catalog"]["listed"], 43);
+    assert_eq!(b["catalog"]["listed"], 44);
     let bcas = b["cas"].as_array().unwrap();
     for c in cas {
         let same = bcas.iter().find(|x| x["slug"] == c["slug"]).unwrap();
@@ -136,25 +168,132 @@ fn downloads_verifies_and_writes_a_bundle_that_reads_back() {
     );
 }
 
+/// A row the built-in catalog pins but has no copy of (the ECC OCSP CAs, which have no public
+/// copy), pointing at this server.
+fn copyless_row(server: &Server, text: &str) -> (String, String) {
+    let ca = azure_cacerts::catalog::Catalog::builtin()
+        .find_slug("microsoft-tls-g2-ecc-ca-ocsp-02")
+        .unwrap()
+        .clone();
+    assert!(ca.der.is_none(), "the built-in catalog has no copy of it");
+    let url = format!(
+        "{}/ocsp/Microsoft%20TLS%20G2%20ECC%20CA%20OCSP%2002.crt",
+        server.base()
+    );
+    let page = with_row(
+        text,
+        false,
+        &format!("| [{}]({url}) | 0x01<br>{} |", ca.name, ca.sha1),
+    );
+    (page, url)
+}
+
+/// A CA with no pinned copy whose download fails is unavailable, with a warning naming it and
+/// the address; the rest of the catalog is still usable. `fetch --out` writes the bundle with
+/// it recorded as unavailable and ends with exit 4 naming it; `diff` reports it unavailable.
+/// A failing address of a pinned CA is never even asked.
 #[test]
-fn a_missing_certificate_is_a_network_error_and_nothing_is_written() {
+fn a_download_that_fails_makes_that_ca_unavailable() {
     let (server, text) = page_server();
-    let row = text
+    let (page, url) = copyless_row(&server, &text);
+    server.route(&path_of(&url), Reply::Status(404));
+    let pinned_row = page
         .lines()
         .find(|l| l.contains("DigiCert Basic RSA CN CA G2"))
         .unwrap();
-    let url = &row[row.find("](").unwrap() + 2..row.find(") |").unwrap()];
-    server.route(&path_of(url), Reply::Status(404));
+    let pinned_url =
+        pinned_row[pinned_row.find("](").unwrap() + 2..pinned_row.find(") |").unwrap()].to_string();
+    server.route(&path_of(&pinned_url), Reply::Status(404));
+    server.route("/page.md", Reply::Body(page.clone().into_bytes()));
+    let page_url = format!("{}/page.md", server.base());
+
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("bundle");
+    let out = fetch(&page_url, &["--out", out_dir.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains(&format!(
+            "warning: cannot download Microsoft TLS G2 ECC CA OCSP 02 from {url}: HTTP 404"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("error: cannot download 1 listed CA (Microsoft TLS G2 ECC CA OCSP 02): "),
+        "{err}"
+    );
+    assert!(!err.contains("DigiCert Basic RSA CN CA G2"), "{err}");
+    let doc = json(&out);
+    let ocsp = doc["cas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "microsoft-tls-g2-ecc-ca-ocsp-02")
+        .unwrap()
+        .clone();
+    assert_eq!(ocsp["origin"], "unavailable");
+    assert_eq!(ocsp["url"], url);
+    assert!(ocsp["download_error"].as_str().unwrap().contains("404"));
+    assert_eq!(doc["bundle"], out_dir.display().to_string());
+    assert!(!server.hits().iter().any(|h| h == &path_of(&pinned_url)));
+
+    // The bundle records it as listed but without a copy, and reads back.
+    let back = bin()
+        .args(["catalog", "--format", "json", "--bundle"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
+    let b = json(&back);
+    let ocsp = b["cas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["slug"] == "microsoft-tls-g2-ecc-ca-ocsp-02")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (&ocsp["status"], &ocsp["available"]),
+        (&"listed".into(), &false.into())
+    );
+
+    // diff goes on with everything else: the CA is unavailable, the others are judged.
+    let ks = tmp.path().join("cacerts");
+    std::fs::copy(common::sample("jks-jdk17.jks"), &ks).unwrap();
+    let out = bin()
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .args(["diff", "--format", "json", "--catalog-url", &page_url, "-k"])
+        .arg(&ks)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let d = json(&out);
+    let ocsp = d["cas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Microsoft TLS G2 ECC CA OCSP 02")
+        .unwrap()
+        .clone();
+    assert_eq!(ocsp["status"], "unavailable");
+    assert!(d["summary"]["missing"].as_u64().unwrap() > 0);
+}
+
+/// The page itself failing is what stops the run (exit 4) and writes nothing.
+#[test]
+fn a_page_that_cannot_be_downloaded_is_a_network_error_and_nothing_is_written() {
+    let server = Server::start();
+    server.route("/page.md", Reply::Status(404));
+    let tmp = tempfile::tempdir().unwrap();
     let out = fetch(
         &format!("{}/page.md", server.base()),
-        &["--out", out_dir.to_str().unwrap()],
+        &["--out", tmp.path().join("bundle").to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("error: cannot download (DigiCert Basic RSA CN CA G2, http://127.0.0.1:"),
+        err.contains("error: cannot download (http://127.0.0.1:"),
         "{err}"
     );
     assert!(err.contains("404"), "{err}");
@@ -165,20 +304,11 @@ fn a_missing_certificate_is_a_network_error_and_nothing_is_written() {
 #[test]
 fn a_tampered_download_is_rejected_and_nothing_is_written() {
     let (server, text) = page_server();
-    let row = text
-        .lines()
-        .find(|l| l.contains("DigiCert Global Root G3]("))
-        .unwrap();
-    let url = &row[row.find("](").unwrap() + 2..row.find(") |").unwrap()];
-    let mut der = azure_cacerts::catalog::Catalog::builtin()
-        .find_slug("digicert-global-root-g3")
-        .unwrap()
-        .der
-        .clone()
-        .unwrap();
-    let n = der.len();
-    der[n - 5] ^= 0x40;
-    server.route(&path_of(url), Reply::Body(der));
+    let (page, url) = copyless_row(&server, &text);
+    // Some other certificate where the pinned one should be.
+    let der = pem_to_der(read_fixture("new-ca.pem").as_bytes());
+    server.route(&path_of(&url), Reply::Body(der));
+    server.route("/page.md", Reply::Body(page.into_bytes()));
     let tmp = tempfile::tempdir().unwrap();
     let out = fetch(
         &format!("{}/page.md", server.base()),
@@ -187,7 +317,7 @@ fn a_tampered_download_is_rejected_and_nothing_is_written() {
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("certificate rejected (DigiCert Global Root G3)"),
+        err.contains("certificate rejected (Microsoft TLS G2 ECC CA OCSP 02)"),
         "{err}"
     );
     assert!(err.contains("SHA-1 thumbprint mismatch"), "{err}");
@@ -237,58 +367,47 @@ fn a_server_error_is_retried_then_reported() {
 #[test]
 fn redirects_are_followed() {
     let (server, text) = page_server();
-    let row = text
-        .lines()
-        .find(|l| l.contains("Microsoft RSA Root Certificate Authority 2017]("))
-        .unwrap();
-    let url = &row[row.find("](").unwrap() + 2..row.find(") |").unwrap()];
-    let der = azure_cacerts::catalog::Catalog::builtin()
-        .find_slug("microsoft-rsa-root-certificate-authority-2017")
-        .unwrap()
-        .der
-        .clone()
-        .unwrap();
-    server.route(
-        &path_of(url),
-        Reply::Redirect("/moved/rsa-root-2017.crt".into()),
-    );
-    server.route("/moved/rsa-root-2017.crt", Reply::Body(der));
+    let (page, new_path, sha256) = with_new_root(&server, &text, &server.base());
+    let der = pem_to_der(read_fixture("new-ca.pem").as_bytes());
+    server.route(&new_path, Reply::Redirect("/moved/new-root.crt".into()));
+    server.route("/moved/new-root.crt", Reply::Body(der));
+    server.route("/page.md", Reply::Body(page.into_bytes()));
     // The page itself moved too.
     server.route(
         "/old/page.md",
         Reply::Redirect(format!("{}/page.md", server.base())),
     );
-    let out = fetch(&format!("{}/old/page.md", server.base()), &[]);
+    let out = fetch(
+        &format!("{}/old/page.md", server.base()),
+        &["--expect-sha256", &sha256],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = json(&out);
     let ca = doc["cas"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|c| c["slug"] == "microsoft-rsa-root-certificate-authority-2017")
+        .find(|c| c["slug"] == "azure-ca-test-new-root")
         .unwrap();
-    assert_eq!(
-        ca["url"],
-        format!("{}/moved/rsa-root-2017.crt", server.base())
-    );
+    assert_eq!(ca["url"], format!("{}/moved/new-root.crt", server.base()));
     assert_eq!(ca["signature"], "self-signed");
 }
 
 #[test]
 fn pem_bodies_are_accepted() {
     let (server, text) = page_server();
-    let row = text
-        .lines()
-        .find(|l| l.contains("DigiCert Global Root CA]("))
-        .unwrap();
-    let url = &row[row.find("](").unwrap() + 2..row.find(") |").unwrap()];
-    let pem = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("certs/pem/digicert-global-root-ca.pem"),
-    )
-    .unwrap();
-    server.route(&path_of(url), Reply::Body(pem));
-    let out = fetch(&format!("{}/page.md", server.base()), &[]);
+    let (page, new_path, sha256) = with_new_root(&server, &text, &server.base());
+    server.route(
+        &new_path,
+        Reply::Body(read_fixture("new-ca.pem").into_bytes()),
+    );
+    server.route("/page.md", Reply::Body(page.into_bytes()));
+    let out = fetch(
+        &format!("{}/page.md", server.base()),
+        &["--expect-sha256", &sha256],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&out)["summary"]["downloaded"], 1);
 }
 
 /// A root that only the live page names is never taken on the page's word: it is left out
@@ -579,14 +698,20 @@ fn a_trickling_server_is_bounded_by_the_timeout() {
     assert!(took < Duration::from_secs(15), "took {took:?}");
 }
 
-/// One budget for the whole online step (6 x --timeout): 43 downloads that never answer end
-/// after about 6 s, not after 43 / 4 x (3 attempts + back-off).
+/// One budget for the whole online step (6 x --timeout): 40 downloads that never answer end
+/// after about 6 s, not after 40 / 4 x (3 attempts + back-off), each CA unavailable.
 #[test]
 fn the_online_step_has_one_deadline() {
     let server = Server::start();
-    let text = support::served_page(&server.base());
-    for row in azure_cacerts::catalog::page::parse(&text).unwrap().rows {
-        server.route(&path_of(&row.url), Reply::Stall);
+    let mut text = support::served_page(&server.base());
+    for i in 0..40u32 {
+        let url = format!("{}/stalled/{i}.crt", server.base());
+        server.route(&path_of(&url), Reply::Stall);
+        text = with_row(
+            &text,
+            false,
+            &format!("| [Stalled CA {i}]({url}) | 0x01<br>{:040X} |", i + 1),
+        );
     }
     server.route("/page.md", Reply::Body(text.into_bytes()));
     let started = Instant::now();
@@ -607,6 +732,10 @@ fn the_online_step_has_one_deadline() {
     assert_eq!(out.status.code(), Some(4), "{err}");
     assert!(took < Duration::from_secs(12), "took {took:?}: {err}");
     assert!(err.contains("budget") || err.contains("timed out"), "{err}");
+    assert!(
+        err.contains("error: cannot download 40 listed CAs"),
+        "{err}"
+    );
 }
 
 /// A "page" with 10,000 rows is refused at once (it is not Microsoft's page, and every row

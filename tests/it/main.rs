@@ -34,3 +34,4 @@ mod pkcs12_read;
 mod pkcs12_write;
 mod refresh_cli;
 mod scan_cli;
+mod xsign_twins;

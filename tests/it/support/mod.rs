@@ -79,6 +79,28 @@ pub fn with_row(page_text: &str, root: bool, row: &str) -> String {
     out
 }
 
+/// Where [`with_new_root`] serves the new root.
+pub const NEW_ROOT_PATH: &str = "/new/Azure%20CA%20Test%20New%20Root.crt";
+
+/// The test root of `tests/fixtures/new-ca.pem`, as a row the built-in catalog lacks: the one
+/// kind of row `--online` downloads (pinned rows carry their built-in copy). Serves its DER
+/// under `base` (the address the page's links use) and returns the page with the row, the
+/// certificate's path on the server and its SHA-256.
+pub fn with_new_root(server: &Server, page_text: &str, base: &str) -> (String, String, String) {
+    let der = pem_to_der(read_fixture("new-ca.pem").as_bytes());
+    let path = NEW_ROOT_PATH.to_string();
+    server.route(&path, Reply::Body(der.clone()));
+    let page = with_row(
+        page_text,
+        true,
+        &format!(
+            "| [Azure CA Test New Root]({base}{path}) | 0x01<br>{} |",
+            sha1_hex(&der).to_lowercase()
+        ),
+    );
+    (page, path, azure_cacerts::cert::sha256_hex(&der))
+}
+
 /// The local server with the page at /page.md and every certificate it links to.
 pub fn page_server() -> (Server, String) {
     let server = Server::start();
