@@ -389,7 +389,7 @@ fn unit_sighting(
 #[cfg(test)]
 mod tests {
     use super::super::fake::*;
-    use super::super::{discover, Os};
+    use super::super::Os;
     use super::*;
 
     fn machine(root: &Path) -> Machine {
@@ -492,7 +492,7 @@ mod tests {
             "[Service]\nExecStart=/usr/sbin/cron -f\n",
         );
 
-        let found = discover(&m);
+        let found = super::super::discover(&m);
         let homes: Vec<_> = found
             .runtimes
             .iter()
