@@ -24,4 +24,5 @@ pub mod ops;
 pub mod plan;
 pub mod proxy;
 pub mod suggest;
+pub mod text;
 pub mod write;
