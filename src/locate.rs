@@ -102,9 +102,10 @@ impl Managed {
 }
 
 /// The file a path means once every symbolic link is followed (the path itself when it
-/// cannot be resolved, e.g. it does not exist yet).
+/// cannot be resolved, e.g. it does not exist yet); on Windows `C:\...`, not the `\\?\C:\...`
+/// that canonicalize returns (which would make every path look like a link elsewhere).
 pub fn real_path(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    crate::write::real_path(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The real file when it is another one than the path names without following links: a
@@ -118,7 +119,17 @@ pub fn real_if_elsewhere(path: &Path) -> Option<PathBuf> {
 /// literally; lexical, so callers that already know `real` make no further system call.
 pub fn leads_elsewhere(path: &Path, real: &Path) -> bool {
     let plain = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    real != plain && real != path
+    !same_name(real, &plain) && !same_name(real, path)
+}
+
+/// Whether two paths name the same file by their text: Windows file names ignore case
+/// (`c:\pimsync` is `C:\PIMSYNC`), Unix ones do not.
+fn same_name(a: &Path, b: &Path) -> bool {
+    if cfg!(windows) {
+        a.to_string_lossy().to_lowercase() == b.to_string_lossy().to_lowercase()
+    } else {
+        a == b
+    }
 }
 
 /// How a keystore path was found. Displayed for people ("JAVA_HOME=/usr/lib/jvm/.."), matched
@@ -196,7 +207,7 @@ pub fn java_home_from_path(path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf
     for dir in dirs {
         let candidate = dir.join(exe);
         if candidate.is_file() {
-            let real = std::fs::canonicalize(&candidate).unwrap_or(candidate);
+            let real = real_path(&candidate);
             // .../bin/java -> ...; a JDK 8 JRE binary is .../jre/bin/java -> .../jre.
             return real.parent()?.parent().map(Path::to_path_buf);
         }

@@ -236,9 +236,11 @@ pub fn check_pimsync_home(value: &std::path::Path) -> CliResult<PathBuf> {
         || s.contains("$PIMSYNC_HOME")
         || s.contains("${PIMSYNC_HOME}")
         || s.contains("$env:PIMSYNC_HOME");
-    if s.trim().is_empty() || unexpanded {
-        let shown = if s.trim().is_empty() {
-            "an empty value".to_string()
+    // `"$env:PIMSYNC_HOME\."` with the variable unset is `\.`.
+    let empty = matches!(s.trim(), "" | "\\." | "/.");
+    if empty || unexpanded {
+        let shown = if empty {
+            format!("an empty value ({s:?})")
         } else {
             format!("{s:?}")
         };
@@ -502,6 +504,14 @@ mod tests {
             &["x", "list", "--", r#"a"b"#],
         ] {
             assert!(quote_in_windows_argument(&argv(line)).is_none(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn the_documented_pimsync_home_idiom_with_an_unset_variable_says_so() {
+        for unset in [r"\.", "/.", ""] {
+            let f = check_pimsync_home(std::path::Path::new(unset)).unwrap_err();
+            assert!(f.to_string().starts_with("PIMSYNC_HOME is not set"), "{f}");
         }
     }
 
