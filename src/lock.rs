@@ -152,7 +152,8 @@ pub fn default_lock_path(keystore: &Path) -> PathBuf {
 }
 
 /// Whether `path` still names the file `held` (opened from it, now locked): false when the
-/// file was removed meanwhile, is delete-pending, or another file took its place.
+/// file was removed meanwhile or another file took its place. (A delete-pending file may
+/// still be found at its path: see the module comment for why that is safe.)
 #[cfg(unix)]
 fn still_at_path(held: &File, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
@@ -163,7 +164,8 @@ fn still_at_path(held: &File, path: &Path) -> bool {
 }
 
 /// Whether `path` still names the file `held` (opened from it, now locked): false when the
-/// file was removed meanwhile, is delete-pending, or another file took its place.
+/// file was removed meanwhile or another file took its place. (A delete-pending file may
+/// still be found at its path: see the module comment for why that is safe.)
 #[cfg(windows)]
 fn still_at_path(held: &File, path: &Path) -> bool {
     use std::os::windows::fs::OpenOptionsExt;
@@ -191,9 +193,9 @@ fn still_at_path(held: &File, path: &Path) -> bool {
 #[cfg(windows)]
 const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
 
-/// How long a lock file that cannot be opened with "access denied" is taken for a removed
-/// one still held open by a waiter (delete pending, on file systems and Windows versions
-/// without POSIX deletion), at least, before access denied is believed.
+/// For how long, at least, "access denied" opening the lock file is taken for a removed lock
+/// file that a waiter still holds open (delete pending, on file systems and Windows versions
+/// without POSIX deletion) before it is believed.
 #[cfg(windows)]
 const DELETE_PENDING_GRACE: Duration = Duration::from_secs(2);
 
