@@ -27,4 +27,5 @@ pub mod plan;
 pub mod proxy;
 pub mod scan;
 pub mod suggest;
+pub mod text;
 pub mod write;

@@ -102,9 +102,10 @@ impl Managed {
 }
 
 /// The file a path means once every symbolic link is followed (the path itself when it
-/// cannot be resolved, e.g. it does not exist yet).
+/// cannot be resolved, e.g. it does not exist yet); on Windows `C:\...`, not the `\\?\C:\...`
+/// that canonicalize returns (which would make every path look like a link elsewhere).
 pub fn real_path(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    crate::write::real_path(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The real file when it is another one than the path names without following links: a
@@ -118,7 +119,17 @@ pub fn real_if_elsewhere(path: &Path) -> Option<PathBuf> {
 /// literally; lexical, so callers that already know `real` make no further system call.
 pub fn leads_elsewhere(path: &Path, real: &Path) -> bool {
     let plain = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    real != plain && real != path
+    !same_name(real, &plain) && !same_name(real, path)
+}
+
+/// Whether two paths name the same file by their text: Windows file names ignore case
+/// (`c:\pimsync` is `C:\PIMSYNC`), Unix ones do not.
+fn same_name(a: &Path, b: &Path) -> bool {
+    if cfg!(windows) {
+        a.to_string_lossy().to_lowercase() == b.to_string_lossy().to_lowercase()
+    } else {
+        a == b
+    }
 }
 
 /// How a keystore path was found. Displayed for people ("JAVA_HOME=/usr/lib/jvm/.."), matched
@@ -174,10 +185,18 @@ pub enum LocateError {
 
 /// The places a runtime keeps cacerts: JDK 9+ (and a JDK 8 JRE), then a JDK 8 JDK.
 pub fn cacerts_in_java_home(java_home: &Path) -> Option<PathBuf> {
-    ["lib/security/cacerts", "jre/lib/security/cacerts"]
-        .iter()
-        .map(|rel| java_home.join(rel))
-        .find(|p| p.exists())
+    [
+        cacerts_under(java_home),
+        cacerts_under(&java_home.join("jre")),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+}
+
+/// `DIR/lib/security/cacerts`, joined a component at a time so that the path has the
+/// platform's separators throughout (not `C:\PIMSYNC\jre\lib/security/cacerts`).
+pub fn cacerts_under(dir: &Path) -> PathBuf {
+    dir.join("lib").join("security").join("cacerts")
 }
 
 /// JAVA_HOME from the `java` found on PATH, following links (/usr/bin/java ->
@@ -188,7 +207,7 @@ pub fn java_home_from_path(path_var: Option<&std::ffi::OsStr>) -> Option<PathBuf
     for dir in dirs {
         let candidate = dir.join(exe);
         if candidate.is_file() {
-            let real = std::fs::canonicalize(&candidate).unwrap_or(candidate);
+            let real = real_path(&candidate);
             // .../bin/java -> ...; a JDK 8 JRE binary is .../jre/bin/java -> .../jre.
             return real.parent()?.parent().map(Path::to_path_buf);
         }
@@ -243,7 +262,7 @@ pub fn resolve_pimsync(home: &Path) -> Result<Located, LocateError> {
     if !jre.is_dir() {
         return Err(LocateError::NotPimsync(home.to_path_buf()));
     }
-    let path = cacerts_in_java_home(&jre).unwrap_or_else(|| jre.join("lib/security/cacerts"));
+    let path = cacerts_in_java_home(&jre).unwrap_or_else(|| cacerts_under(&jre));
     Ok(Located {
         path,
         how: FoundBy::PimsyncBundledJre(jre),
@@ -304,7 +323,8 @@ pub fn find_truststore_setting(home: &Path) -> Option<(String, PathBuf)> {
         let Ok(bytes) = std::fs::read(&file) else {
             continue;
         };
-        let text = String::from_utf8_lossy(&bytes);
+        // Japanese Windows writes .bat files (and most of what its editors save) in CP932.
+        let (text, _) = crate::text::decode(&bytes);
         for line in text.lines() {
             if let Some(v) = truststore_in_line(line) {
                 return Some((v, file));
@@ -323,7 +343,7 @@ pub fn companion_settings(file: &Path) -> JvmTrustSettings {
     let Ok(bytes) = std::fs::read(file) else {
         return out;
     };
-    let text = String::from_utf8_lossy(&bytes);
+    let (text, _) = crate::text::decode(&bytes);
     for line in text.lines() {
         if out.password.is_none() {
             out.password = setting_in_line(line, PASSWORD_SETTING);
@@ -387,8 +407,9 @@ pub fn expand_pimsync_path(value: &str, home: &Path) -> PathBuf {
     for var in ["%PIMSYNC_HOME%", "${PIMSYNC_HOME}", "$PIMSYNC_HOME"] {
         v = v.replace(var, &home_s);
     }
+    // Either separator may be written; the path keeps only the platform's.
     let v = if cfg!(windows) {
-        v
+        v.replace('/', "\\")
     } else {
         v.replace('\\', "/")
     };
@@ -461,6 +482,48 @@ mod tests {
             Some(Managed::Rhel)
         );
         assert_eq!(Managed::of_real_path(Path::new("/tmp/cacerts")), None);
+    }
+
+    /// A PIMSYNC installation whose `bin/startup.bat` holds `line`, encoded as given.
+    fn pimsync_with_startup(bytes: &[u8]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("bin")).unwrap();
+        std::fs::create_dir_all(d.path().join("jre")).unwrap();
+        std::fs::write(d.path().join("bin").join("startup.bat"), bytes).unwrap();
+        d
+    }
+
+    #[test]
+    fn a_cp932_startup_file_names_a_japanese_folder() {
+        let line = "@echo off\r\nrem 起動スクリプト\r\nset JAVA_OPTS=-Djavax.net.ssl.trustStore=\"%PIMSYNC_HOME%\\信頼ストア\\trust.jks\" -Djavax.net.ssl.trustStorePassword=\"パス word\"\r\n";
+        let (cp932, _, unmappable) = encoding_rs::SHIFT_JIS.encode(line);
+        assert!(!unmappable);
+        assert!(std::str::from_utf8(&cp932).is_err(), "really not UTF-8");
+        for bytes in [cp932.as_ref(), line.as_bytes()] {
+            let d = pimsync_with_startup(bytes);
+            let found = resolve_pimsync(d.path()).unwrap();
+            assert_eq!(
+                found.path,
+                d.path().join("信頼ストア").join("trust.jks"),
+                "{found:?}"
+            );
+            assert!(matches!(found.how, FoundBy::TrustStoreSetting { .. }));
+            assert_eq!(found.jvm.password.as_deref(), Some("パス word"));
+        }
+    }
+
+    #[test]
+    fn found_paths_have_only_the_platform_separator() {
+        let foreign = if cfg!(windows) { '/' } else { '\\' };
+        let d = pimsync_with_startup(
+            b"set X=-Djavax.net.ssl.trustStore=%PIMSYNC_HOME%/keystore\\sub/trust.jks\r\n",
+        );
+        let found = resolve_pimsync(d.path()).unwrap();
+        assert!(!found.path.to_string_lossy().contains(foreign), "{found:?}");
+        let jre = d.path().join("jre");
+        let cacerts = cacerts_under(&jre);
+        assert!(!cacerts.to_string_lossy().contains(foreign), "{cacerts:?}");
+        assert!(cacerts.ends_with(Path::new("lib").join("security").join("cacerts")));
     }
 
     #[test]

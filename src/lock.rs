@@ -1,8 +1,17 @@
 //! One writer at a time per keystore: an exclusive lock on `<keystore>.lock`.
 //!
-//! The lock file is removed by its holder on release. A waiter that locked a file which has
-//! meanwhile been removed (or replaced by a newer lock file) tries again, so two processes
-//! never both believe they hold the lock.
+//! The lock file is removed by its holder on release (while still holding it). A waiter may
+//! have opened that file before it was removed and lock it afterwards: it then holds a lock
+//! on a file no longer at the path, while a newer run creates a new lock file there. So
+//! after locking, every run checks that the path still names the very file it locked (same
+//! device and inode; on Windows same volume and file index) and tries again otherwise; two
+//! processes never both believe they hold the lock. Nothing here assumes that an open file
+//! cannot be deleted: Unix deletes it at once, and so does Windows 10 with POSIX semantics on
+//! NTFS (both caught by the check); other Windows file systems and wine leave it "delete
+//! pending" until its last handle closes. The name stays taken meanwhile, so no newer lock
+//! file can appear there: a run that locks the pending file holds the only lock there is,
+//! and the others open that same file (wine) or are refused with access denied (Windows),
+//! which is waited out like a lock held by another run.
 //!
 //! The lock file is never opened through a symlink (a dangling symlink at the lock path
 //! would otherwise make root create whatever it points to): a symlink there is refused
@@ -142,16 +151,53 @@ pub fn default_lock_path(keystore: &Path) -> PathBuf {
     real.with_file_name(name)
 }
 
+/// Whether `path` still names the file `held` (opened from it, now locked): false when the
+/// file was removed meanwhile or another file took its place. (A delete-pending file may
+/// still be found at its path: see the module comment for why that is safe.)
 #[cfg(unix)]
-fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+fn still_at_path(held: &File, path: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
+    match (held.metadata(), fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
-#[cfg(not(unix))]
-fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
-    // Windows cannot delete a file another process holds open, so the race cannot happen.
-    true
+
+/// Whether `path` still names the file `held` (opened from it, now locked): false when the
+/// file was removed meanwhile or another file took its place. (A delete-pending file may
+/// still be found at its path: see the module comment for why that is safe.)
+#[cfg(windows)]
+fn still_at_path(held: &File, path: &Path) -> bool {
+    use std::os::windows::fs::OpenOptionsExt;
+    // Attributes only (no read or write access: a byte-range lock does not get in the way),
+    // and the path itself rather than what a reparse point at it leads to.
+    let Ok(now) = OpenOptions::new()
+        .access_mode(0)
+        .custom_flags(FILE_FLAG_OPEN_REPARSE_POINT)
+        .open(path)
+    else {
+        return false;
+    };
+    match (
+        winapi_util::file::information(held),
+        winapi_util::file::information(&now),
+    ) {
+        (Ok(a), Ok(b)) => {
+            a.volume_serial_number() == b.volume_serial_number() && a.file_index() == b.file_index()
+        }
+        _ => false,
+    }
 }
+
+/// CreateFile's flag for opening a reparse point (a symbolic link) itself, as O_NOFOLLOW.
+#[cfg(windows)]
+const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+
+/// For how long, at least, "access denied" opening the lock file is taken for a removed lock
+/// file that a waiter still holds open (delete pending, on file systems and Windows versions
+/// without POSIX deletion) before it is believed.
+#[cfg(windows)]
+const DELETE_PENDING_GRACE: Duration = Duration::from_secs(2);
 
 /// Opens the lock file: a new one (`O_EXCL`, `0600`) or the existing one, never through a
 /// symlink, never blocking on a FIFO. `Ok(None)`: it vanished meanwhile, try again.
@@ -165,6 +211,11 @@ fn open_lock_file(path: &Path) -> Result<Option<(File, bool)>, LockError> {
         use std::os::unix::fs::OpenOptionsExt;
         new.mode(0o600).custom_flags(libc::O_NOFOLLOW);
         existing.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        existing.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
     }
     match new.open(path) {
         Ok(f) => return Ok(Some((f, true))),
@@ -192,10 +243,24 @@ fn stale_lock(file: &File, meta: &fs::Metadata) -> Option<StaleLock> {
     (pid.is_some() || old).then_some(StaleLock { pid })
 }
 
+/// Whether an error opening the lock file may be a removed lock file that a waiter still
+/// holds open (Windows' delete pending), worth trying again for a while.
+#[cfg(windows)]
+fn delete_pending(e: &LockError, waited: Duration, timeout: Duration) -> bool {
+    matches!(e, LockError::PermissionDenied { .. }) && waited < timeout.max(DELETE_PENDING_GRACE)
+}
+
+#[cfg(not(windows))]
+fn delete_pending(_: &LockError, _: Duration, _: Duration) -> bool {
+    // Unix removes a name at once, whoever holds the file open.
+    false
+}
+
 /// Takes the lock, waiting up to `timeout` (zero: try once).
 pub fn acquire(path: &Path, timeout: Duration) -> Result<LockGuard, LockError> {
     let started = Instant::now();
     let io_err = |source| LockError::from_io(path, source);
+    let mut restarts = 0u32;
     loop {
         match fs::symlink_metadata(path) {
             Ok(m) if m.file_type().is_symlink() => {
@@ -211,9 +276,17 @@ pub fn acquire(path: &Path, timeout: Duration) -> Result<LockGuard, LockError> {
             }
             _ => {}
         }
-        let Some((mut file, created)) = open_lock_file(path)? else {
-            continue;
+        let (mut file, created) = match open_lock_file(path) {
+            Ok(Some(opened)) => opened,
+            Ok(None) => continue,
+            Err(e) if delete_pending(&e, started.elapsed(), timeout) => {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+            Err(e) => return Err(e),
         };
+        #[cfg(test)]
+        tests::race_pause(created);
         let held = file.metadata().map_err(io_err)?;
         if !held.is_file() {
             return Err(LockError::NotRegular {
@@ -223,10 +296,20 @@ pub fn acquire(path: &Path, timeout: Duration) -> Result<LockGuard, LockError> {
         }
         match file.try_lock() {
             Ok(()) => {
-                match fs::symlink_metadata(path) {
-                    Ok(now) if same_file(&held, &now) => {}
-                    // The previous holder removed it between our open and our lock: start over.
-                    _ => continue,
+                if !still_at_path(&file, path) {
+                    // The previous holder removed it between our open and our lock: start
+                    // over (closing it first, so that a delete-pending name goes away). A
+                    // newer run may hold the lock by now, so the timeout applies (after a
+                    // few tries: with no timeout, a lock just released is still taken).
+                    drop(file);
+                    restarts += 1;
+                    if started.elapsed() >= timeout && restarts > 3 {
+                        return Err(LockError::Busy {
+                            path: path.to_path_buf(),
+                            waited: timeout,
+                        });
+                    }
+                    continue;
                 }
                 let stale = if created {
                     // Informational only; a lock without a pid works the same.
@@ -248,6 +331,8 @@ pub fn acquire(path: &Path, timeout: Duration) -> Result<LockGuard, LockError> {
                         waited: timeout,
                     });
                 }
+                // Not held open while waiting: the holder's removal completes at once.
+                drop(file);
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(TryLockError::Error(e)) => return Err(io_err(e)),
@@ -269,6 +354,136 @@ mod tests {
         drop(g);
         assert!(!p.exists(), "the holder removes its lock file");
         let _g2 = acquire(&p, Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn a_file_locked_after_its_removal_is_not_taken_for_the_lock() {
+        // The interleaving that matters: B opens the lock file A holds; A releases (removes,
+        // unlocks); B's lock then succeeds on a file no longer at the path.
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("ks.lock");
+        let a = acquire(&p, Duration::ZERO).unwrap();
+        let (b, created) = open_lock_file(&p).unwrap().unwrap();
+        assert!(!created);
+        assert!(still_at_path(&b, &p));
+        drop(a);
+        b.try_lock().expect("nobody holds the removed file");
+        // Either the check sees that it was removed (Unix, POSIX deletion on Windows), or it
+        // is delete pending (wine, FAT, older Windows) and keeps the name from any newer
+        // lock file for as long as b is open.
+        assert!(
+            !still_at_path(&b, &p)
+                || OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&p)
+                    .is_err(),
+            "a removed lock file is taken for the lock while another can be made"
+        );
+        // Unix frees the name at once: a newer run holds a new file there meanwhile.
+        #[cfg(unix)]
+        {
+            let c = acquire(&p, Duration::ZERO).unwrap();
+            assert!(!still_at_path(&b, &p));
+            drop(c);
+        }
+        // Delete pending on Windows (until b closes) is waited out, not an error.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let p2 = p.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(acquire(&p2, Duration::from_secs(30)).map(|g| g.stale().cloned()));
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        drop(b);
+        let taken = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("acquire returned");
+        assert_eq!(
+            taken.unwrap(),
+            None,
+            "a lock released in order is not stale"
+        );
+    }
+
+    /// Set in the environment of the processes [`processes_racing_never_overlap`] starts.
+    const RACE_DIR: &str = "AZURE_CACERTS_LOCK_RACE_DIR";
+    const RACE_ROUNDS: u32 = 40;
+    const RACERS: u32 = 3;
+
+    /// In a racing process, widens the window between opening an existing lock file and
+    /// locking it, where its holder's release makes the file a removed one.
+    pub(super) fn race_pause(created: bool) {
+        if !created && std::env::var_os(RACE_DIR).is_some() {
+            std::thread::sleep(Duration::from_millis(3));
+        }
+    }
+
+    /// One racing process (does nothing unless started by the test below): takes and
+    /// releases the lock RACE_ROUNDS times; inside, it claims a marker file that must not
+    /// exist and bumps a counter with a read-modify-write that an overlap would spoil.
+    #[test]
+    fn race_child() {
+        let Some(dir) = std::env::var_os(RACE_DIR).map(PathBuf::from) else {
+            return;
+        };
+        let lock = dir.join("ks.lock");
+        let counter = dir.join("counter");
+        for _ in 0..RACE_ROUNDS {
+            let guard = acquire(&lock, Duration::from_secs(120)).unwrap();
+            let inside = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(dir.join("inside"));
+            if inside.is_err() {
+                fs::write(dir.join("overlap"), std::process::id().to_string()).unwrap();
+                panic!("two processes held the lock at once");
+            }
+            drop(inside);
+            let n: u32 = fs::read_to_string(&counter)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(2));
+            fs::write(&counter, (n + 1).to_string()).unwrap();
+            fs::remove_file(dir.join("inside")).unwrap();
+            drop(guard);
+        }
+    }
+
+    #[test]
+    fn processes_racing_never_overlap() {
+        if std::env::var_os(RACE_DIR).is_some() {
+            return;
+        }
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join("counter"), "0").unwrap();
+        let exe = std::env::current_exe().unwrap();
+        let children: Vec<_> = (0..RACERS)
+            .map(|_| {
+                std::process::Command::new(&exe)
+                    .args(["lock::tests::race_child", "--exact", "--test-threads=1"])
+                    .env(RACE_DIR, d.path())
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut child in children {
+            assert!(child.wait().unwrap().success(), "a racer failed");
+        }
+        assert!(
+            !d.path().join("overlap").exists(),
+            "two processes held the lock at once"
+        );
+        assert_eq!(
+            fs::read_to_string(d.path().join("counter")).unwrap(),
+            (RACERS * RACE_ROUNDS).to_string()
+        );
+        assert!(
+            !d.path().join("ks.lock").exists(),
+            "the last holder removes the lock file"
+        );
     }
 
     #[test]

@@ -325,16 +325,21 @@ fn prompt_password() -> CliResult<String> {
 }
 
 /// A `--pimsync-home` value that is an unexpanded or empty variable: PowerShell passes ""
-/// for an unset "$env:PIMSYNC_HOME", cmd passes %PIMSYNC_HOME% literally.
-pub fn check_pimsync_home(value: &std::path::Path) -> CliResult<()> {
+/// for an unset "$env:PIMSYNC_HOME", cmd passes %PIMSYNC_HOME% literally. Returns the folder
+/// without a trailing `\.` or separator: the documented `"%PIMSYNC_HOME%\."` (immune to a
+/// PIMSYNC_HOME that ends in a backslash, see [`quote_in_windows_argument`]) shows as
+/// `C:\PIMSYNC`.
+pub fn check_pimsync_home(value: &std::path::Path) -> CliResult<PathBuf> {
     let s = value.to_string_lossy();
     let unexpanded = s.contains("%PIMSYNC_HOME%")
         || s.contains("$PIMSYNC_HOME")
         || s.contains("${PIMSYNC_HOME}")
         || s.contains("$env:PIMSYNC_HOME");
-    if s.trim().is_empty() || unexpanded {
-        let shown = if s.trim().is_empty() {
-            "an empty value".to_string()
+    // `"$env:PIMSYNC_HOME\."` with the variable unset is `\.`.
+    let empty = matches!(s.trim(), "" | "\\." | "/.");
+    if empty || unexpanded {
+        let shown = if empty {
+            format!("an empty value ({s:?})")
         } else {
             format!("{s:?}")
         };
@@ -346,7 +351,62 @@ pub fn check_pimsync_home(value: &std::path::Path) -> CliResult<()> {
              PowerShell `$env:PIMSYNC_HOME = 'C:\\PIMSYNC'`, Linux `export PIMSYNC_HOME=/opt/pimsync`.",
         ));
     }
-    Ok(())
+    Ok(value.components().collect())
+}
+
+/// A Windows argument with a `"` in it. No Windows path holds one, so it is a quoted value
+/// that ended in a backslash (`"%PIMSYNC_HOME%"` with `PIMSYNC_HOME=C:\PIMSYNC\`): Windows
+/// reads `\"` as a quote character and takes the rest of the line into the same argument
+/// (`C:\PIMSYNC" -q`). A password may hold a `"`; no other value does. `args[0]` is the
+/// program.
+pub fn quote_in_windows_argument(args: &[std::ffi::OsString]) -> Option<Failure> {
+    let args: Vec<std::borrow::Cow<'_, str>> = args.iter().map(|a| a.to_string_lossy()).collect();
+    for (i, arg) in args.iter().enumerate().skip(1) {
+        if arg == "--" {
+            break;
+        }
+        let Some(quote) = arg.find('"') else {
+            continue;
+        };
+        let (option, value_start) = match arg.split_once('=') {
+            Some((o, _)) if o.starts_with("--") && o.len() < quote => (Some(o), o.len() + 1),
+            _ => (
+                args.get(i - 1)
+                    .map(|p| p.as_ref())
+                    .filter(|p| p.starts_with('-') && i > 1),
+                0,
+            ),
+        };
+        let password = |o: &str| {
+            let o = o.to_ascii_lowercase();
+            o == "--storepass" || o == "-storepass"
+        };
+        if option.is_some_and(password) {
+            continue;
+        }
+        let meant = &arg[value_start..quote];
+        let rest = arg[quote + 1..].trim();
+        let shown = match option {
+            Some(o) => format!("{o} {}", &arg[value_start..]),
+            None => arg.to_string(),
+        };
+        let joined = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(" (here `{rest}`, which was meant as arguments of their own)")
+        };
+        return Some(Failure::usage(
+            "a quote character inside an argument",
+            format!(
+                "{shown}: a Windows path never contains \", so this is a quoted value that ends in a backslash \
+                 ({meant}\\\"): Windows reads \\\" as a literal quote and joins the rest of the line to the value{joined}"
+            ),
+            "Leave out the backslash before the closing quote (\"C:\\PIMSYNC\"), or end the value with \\. \
+             as the documented lines do (cmd \"%PIMSYNC_HOME%\\.\", PowerShell \"$env:PIMSYNC_HOME\\.\"), \
+             or leave the quotes out when the path has no spaces.",
+        ));
+    }
+    None
 }
 
 impl KeystoreOpts {
@@ -359,11 +419,9 @@ impl KeystoreOpts {
                 java_home: self.java_home.clone(),
             })
         } else if let Some(h) = &self.pimsync_home {
-            check_pimsync_home(h)?;
-            Ok(KeystoreLocation::Pimsync(h.clone()))
+            Ok(KeystoreLocation::Pimsync(check_pimsync_home(h)?))
         } else if let Some(h) = pimsync_home_from_env() {
-            check_pimsync_home(&h)?;
-            Ok(KeystoreLocation::Pimsync(h))
+            Ok(KeystoreLocation::Pimsync(check_pimsync_home(&h)?))
         } else {
             Err(Failure::usage(
                 "no keystore given",
@@ -566,4 +624,74 @@ pub fn pimsync_home_from_env() -> Option<std::path::PathBuf> {
     std::env::var_os("PIMSYNC_HOME")
         .filter(|v| !v.is_empty())
         .map(std::path::PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    fn argv(line: &[&str]) -> Vec<OsString> {
+        line.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn a_quoted_folder_ending_in_a_backslash_is_explained() {
+        // cmd: azure-cacerts diff --pimsync-home "C:\PIMSYNC\" -q
+        let f = quote_in_windows_argument(&argv(&[
+            "azure-cacerts",
+            "diff",
+            "--pimsync-home",
+            r#"C:\PIMSYNC" -q"#,
+        ]))
+        .expect("explained");
+        let line = f.to_string();
+        assert_eq!(f.exit_code(), 2);
+        assert!(line.starts_with("a quote character inside an argument (command line): --pimsync-home C:\\PIMSYNC\" -q: "), "{line}");
+        assert!(line.contains(r#"(C:\PIMSYNC\")"#), "{line}");
+        assert!(line.contains("here `-q`"), "{line}");
+        assert!(line.contains(r#""%PIMSYNC_HOME%\.""#), "{line}");
+        assert!(!line.contains('\n'));
+        // --option=value, and a value with nothing after the quote.
+        let f = quote_in_windows_argument(&argv(&["x", r#"--java-home=C:\jdk""#])).unwrap();
+        assert!(f.to_string().contains(r#"--java-home C:\jdk""#), "{f}");
+        assert!(!f.to_string().contains("here `"), "{f}");
+    }
+
+    #[test]
+    fn passwords_and_plain_arguments_may_hold_quotes() {
+        for line in [
+            &["x", "list", "--storepass", r#"pa"ss"#][..],
+            &["x", "list", r#"--storepass=pa"ss"#],
+            &["x", "list", "-storepass", r#"pa"ss"#],
+            &["x", "list", "-k", r"C:\PIMSYNC\jre\lib\security\cacerts"],
+            &["x", "list", "--", r#"a"b"#],
+        ] {
+            assert!(quote_in_windows_argument(&argv(line)).is_none(), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn the_documented_pimsync_home_idiom_with_an_unset_variable_says_so() {
+        for unset in [r"\.", "/.", ""] {
+            let f = check_pimsync_home(std::path::Path::new(unset)).unwrap_err();
+            assert!(f.to_string().starts_with("PIMSYNC_HOME is not set"), "{f}");
+        }
+    }
+
+    #[test]
+    fn the_documented_pimsync_home_idiom_shows_the_plain_folder() {
+        let sep = std::path::MAIN_SEPARATOR;
+        for given in [
+            format!("pimsync{sep}."),
+            format!("pimsync{sep}{sep}."),
+            format!("pimsync{sep}"),
+        ] {
+            assert_eq!(
+                check_pimsync_home(std::path::Path::new(&given)).unwrap(),
+                PathBuf::from("pimsync"),
+                "{given}"
+            );
+        }
+    }
 }

@@ -30,10 +30,7 @@ pub fn run(args: &DoctorArgs, g: &GlobalOpts) -> CliResult<i32> {
         .clone()
         .or_else(super::args::pimsync_home_from_env)
     {
-        Some(h) => {
-            super::args::check_pimsync_home(&h)?;
-            h
-        }
+        Some(h) => super::args::check_pimsync_home(&h)?,
         None => {
             return Err(Failure::usage(
                 "no PIMSYNC installation given",

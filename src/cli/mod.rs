@@ -24,7 +24,6 @@ mod render;
 mod scan_cmd;
 
 use std::ffi::OsString;
-use std::io::Write as _;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -192,7 +191,14 @@ fn usage_line(e: &clap::Error, args: &[OsString]) -> String {
 
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
-    let args = match keytool_spellings(std::env::args_os().collect()) {
+    let raw: Vec<OsString> = std::env::args_os().collect();
+    if cfg!(windows) {
+        if let Some(failure) = args::quote_in_windows_argument(&raw) {
+            output::error(&failure);
+            return failure.exit_code();
+        }
+    }
+    let args = match keytool_spellings(raw) {
         Ok(args) => args,
         Err(failure) => {
             output::error(&failure);
@@ -210,7 +216,7 @@ pub fn main() -> i32 {
                 return if e.use_stderr() { 2 } else { 0 };
             }
             let line = usage_line(&e, &args);
-            let _ = writeln!(std::io::stderr().lock(), "error: {line}");
+            output::usage_error(&format!("error: {line}"));
             return 2;
         }
     };

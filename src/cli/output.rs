@@ -1,5 +1,13 @@
 //! Where text goes: results to stdout, diagnostics to stderr, JSON as one document.
+//!
+//! Encoding: a console gets Unicode whatever its code page (Rust writes to a Windows console
+//! with WriteConsoleW). Text redirected to a file or pipe on Windows is written in the
+//! console's code page (`chcp`: 932 on Japanese Windows), which is what `type`, `more` and
+//! PowerShell 5.1's `$out = & azure-cacerts.exe ...` read it as; `chcp 65001` (or
+//! PowerShell's `[Console]::OutputEncoding = [Text.Encoding]::UTF8`) makes it UTF-8. JSON,
+//! completion scripts and the man page are UTF-8 always. Elsewhere everything is UTF-8.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
@@ -23,7 +31,7 @@ pub fn init_logging(g: &GlobalOpts) {
     let ours = tracing_subscriber::filter::Targets::new().with_target("azure_cacerts", level);
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(level)
-        .with_writer(std::io::stderr)
+        .with_writer(|| StderrText(Vec::new()))
         .with_target(false)
         .without_time()
         .finish()
@@ -31,10 +39,60 @@ pub fn init_logging(g: &GlobalOpts) {
     let _ = tracing::subscriber::set_global_default(subscriber);
 }
 
+/// The encoding text for people is written in on a stream: None for UTF-8 (a console, any
+/// stream off Windows, a code page that is UTF-8 or that encoding_rs cannot write), else
+/// the console's code page, on Windows when the stream is redirected.
+fn redirected_encoding(is_terminal: bool) -> Option<&'static encoding_rs::Encoding> {
+    if !cfg!(windows) || is_terminal {
+        return None;
+    }
+    console_code_page::output_code_page().and_then(crate::text::code_page_encoding)
+}
+
+/// `text` as the bytes to write on a stream (see [`redirected_encoding`]).
+fn text_bytes(text: &str, is_terminal: bool) -> Cow<'_, [u8]> {
+    match redirected_encoding(is_terminal) {
+        Some(encoding) => Cow::Owned(crate::text::encode_lossy(text, encoding)),
+        None => Cow::Borrowed(text.as_bytes()),
+    }
+}
+
+/// One `-v` diagnostic event for stderr, converted like every other stderr line when it is
+/// written out (the formatter writes an event in pieces).
+struct StderrText(Vec<u8>);
+
+impl Write for StderrText {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for StderrText {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let stderr = std::io::stderr();
+        let bytes = text_bytes(&text, stderr.is_terminal());
+        let _ = stderr.lock().write_all(&bytes);
+    }
+}
+
 /// Writes a diagnostic line to stderr. A stderr that cannot be written (closed, /dev/full)
 /// has nowhere left to report to: the exit code still tells.
 fn diagnostic(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let stderr = std::io::stderr();
+    let text = format!("{line}\n");
+    let bytes = text_bytes(&text, stderr.is_terminal());
+    let _ = stderr.lock().write_all(&bytes);
+}
+
+/// A usage error line that clap's parsing produced (already `error: ...`).
+pub fn usage_error(line: &str) {
+    diagnostic(format_args!("{line}"));
 }
 
 pub fn error(failure: &Failure) {
@@ -62,16 +120,18 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     let mut text = serde_json::to_string_pretty(value)
         .map_err(|e| Failure::new(ExitKind::Usage, "cannot write JSON", "stdout", e, ""))?;
     text.push('\n');
-    emit(&text)
-}
-
-/// Writes rendered text to stdout in one go. A closed pipe (`| head`) ends the output
-/// quietly, as cat and grep do; any other write error is a failure.
-pub fn emit(text: &str) -> Result<(), Failure> {
+    // UTF-8 whatever the console: JSON is for programs (RFC 8259).
     emit_bytes(text.as_bytes())
 }
 
-/// [`emit`] for bytes (completion scripts, the man page).
+/// Writes rendered text to stdout in one go, in the console's code page when redirected on
+/// Windows (see the module comment). A closed pipe (`| head`) ends the output quietly, as
+/// cat and grep do; any other write error is a failure.
+pub fn emit(text: &str) -> Result<(), Failure> {
+    emit_bytes(&text_bytes(text, std::io::stdout().is_terminal()))
+}
+
+/// [`emit`] for bytes written as they are (JSON, completion scripts, the man page).
 pub fn emit_bytes(bytes: &[u8]) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
@@ -87,13 +147,20 @@ pub fn emit_bytes(bytes: &[u8]) -> Result<(), Failure> {
     }
 }
 
-/// Whether to colour text on stdout.
+/// Whether to colour text on stdout. A Windows console shows escape codes as text unless
+/// its virtual terminal processing is on: it is turned on here, and where that fails (the
+/// legacy console) `auto` means no colour.
 pub fn use_color(g: &GlobalOpts) -> bool {
     match g.color {
-        ColorChoice::Always => true,
+        ColorChoice::Always => {
+            let _ = anstyle_query::windows::enable_ansi_colors();
+            true
+        }
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+                && anstyle_query::windows::enable_ansi_colors().unwrap_or(true)
         }
     }
 }

@@ -74,9 +74,11 @@ fn targets(args: &RefreshArgs) -> CliResult<(Vec<Target>, super::all_found::Foun
     args.found.check()?;
     let expected = args.storetype.expected();
     let password = args.password.source()?;
-    if let Some(h) = &args.pimsync_home {
-        super::args::check_pimsync_home(h)?;
-    }
+    let given_pimsync_home = args
+        .pimsync_home
+        .as_deref()
+        .map(super::args::check_pimsync_home)
+        .transpose()?;
     let named = |location: KeystoreLocation, label: String| Target {
         request: OpenRequest {
             location,
@@ -101,10 +103,17 @@ fn targets(args: &RefreshArgs) -> CliResult<(Vec<Target>, super::all_found::Foun
     }
     let named_elsewhere =
         !args.keystores.is_empty() || args.cacerts || args.config.is_some() || args.found.all_found;
-    let pimsync_home = args
-        .pimsync_home
-        .clone()
-        .or_else(|| (!named_elsewhere).then(pimsync_home_from_env).flatten());
+    let from_env = || {
+        (!named_elsewhere)
+            .then(pimsync_home_from_env)
+            .flatten()
+            .map(|h| super::args::check_pimsync_home(&h))
+            .transpose()
+    };
+    let pimsync_home = match given_pimsync_home {
+        Some(h) => Some(h),
+        None => from_env()?,
+    };
     if let Some(h) = pimsync_home {
         targets.push(named(
             KeystoreLocation::Pimsync(h.clone()),

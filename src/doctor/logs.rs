@@ -4,7 +4,6 @@
 //! PIMSYNC writes `MM/dd HH:mm:ss|message` in local time without a year, so every time here
 //! is placed on the calendar with the help of the file's modification time (see [`Clock`]).
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -131,24 +130,6 @@ pub fn parse_stamp(line: &str) -> Option<(Stamp, &str)> {
         return None;
     };
     Some((stamp, message))
-}
-
-/// Decodes a log: valid UTF-8 is UTF-8 (a BOM is dropped), anything else is Shift_JIS
-/// (Japanese Windows). Never fails: bad bytes become U+FFFD.
-pub fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let valid = encoding_rs::Encoding::utf8_valid_up_to(bytes);
-    // A file being written can end in half a character: that alone does not make it Shift_JIS.
-    let utf8 = valid == bytes.len()
-        || (bytes.len() - valid < 4
-            && std::str::from_utf8(&bytes[valid..]).is_err_and(|e| e.error_len().is_none()));
-    if utf8 {
-        let (text, _) = encoding_rs::UTF_8.decode_without_bom_handling(bytes);
-        (text, "UTF-8")
-    } else {
-        let (text, _) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
-        (text, "Shift_JIS")
-    }
 }
 
 /// `403` as a number of its own on a line that is about HTTP (not `user403`, not `14030`).
@@ -285,8 +266,8 @@ pub fn scan(log_dir: &Path, limits: &Limits) -> LogScan {
         if tail.partial {
             out.files_tail_only += 1;
         }
-        let (text, encoding) = decode(&tail.bytes);
-        if encoding == "Shift_JIS" {
+        let (text, encoding) = crate::text::decode(&tail.bytes);
+        if encoding == encoding_rs::SHIFT_JIS {
             out.files_shift_jis += 1;
         }
         let is_server_log = path
@@ -624,21 +605,6 @@ mod tests {
     }
 
     #[test]
-    fn decodes_utf8_and_shift_jis_without_failing() {
-        let (t, e) = decode("起動".as_bytes());
-        assert_eq!((t.as_ref(), e), ("起動", "UTF-8"));
-        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode("起動");
-        let (t, e) = decode(&sjis);
-        assert_eq!((t.as_ref(), e), ("起動", "Shift_JIS"));
-        let (_, e) = decode(b"abc\xFF\xFE\x80");
-        assert_eq!(e, "Shift_JIS");
-        // Half a UTF-8 character at the end of a file being written.
-        let mut cut = "起動".as_bytes().to_vec();
-        cut.pop();
-        assert_eq!(decode(&cut).1, "UTF-8");
-    }
-
-    #[test]
     fn attributes_a_stack_trace_to_its_timestamped_line() {
         let text = "INFO - 11/25 10:00:00|ok\n\
                     ERROR - 11/25 10:15:01|タスク失敗\n\
@@ -690,7 +656,11 @@ mod tests {
 
     #[test]
     fn file_times_out_of_range_do_not_panic() {
-        let far = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(u64::MAX / 4);
+        // Beyond the year 9999 that `time` can hold, yet within every platform's SystemTime
+        // (Windows' ends in the year 30828): about the year 11476.
+        let far = SystemTime::UNIX_EPOCH
+            .checked_add(std::time::Duration::from_secs(300_000_000_000))
+            .expect("representable on Unix and Windows");
         assert_eq!(system_time(far), None);
         assert_eq!(
             system_time(SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(86_400)),

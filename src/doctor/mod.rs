@@ -408,10 +408,12 @@ fn check_java(home: &Path, timeout: StdDuration) -> Check {
         };
         (found, "jre/bin/java -version")
     };
-    let cacerts = ["lib/security/cacerts", "jre/lib/security/cacerts"]
-        .iter()
-        .map(|r| jre.join(r))
-        .find(|p| p.is_file());
+    let cacerts = [
+        locate::cacerts_under(&jre),
+        locate::cacerts_under(&jre.join("jre")),
+    ]
+    .into_iter()
+    .find(|p| p.is_file());
     let layout = java::layout(&jre);
     let mut extra = Extra {
         version_source: Some(source.to_string()),

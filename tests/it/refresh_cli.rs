@@ -421,26 +421,54 @@ fn documented_systemd_and_cron_commands_work() {
     assert_eq!(std::fs::read_to_string(&record).unwrap().lines().count(), 1);
 }
 
+/// The Task Scheduler definition shipped as a file: in the encoding it declares (UTF-16LE
+/// with a BOM and CRLF, as Task Scheduler exports), the same text as docs/scheduling.md
+/// shows, and read by the JDK's XML parser as UTF-16 with the expected elements.
 #[test]
-fn documented_task_xml_is_well_formed() {
-    let xml = doc_example("task-xml");
-    // A small balance check of the elements: every opened tag is closed in order.
-    let mut stack: Vec<String> = Vec::new();
-    let mut rest = xml.as_str();
-    while let Some(i) = rest.find('<') {
-        let j = rest[i..].find('>').unwrap() + i;
-        let tag = &rest[i + 1..j];
-        rest = &rest[j + 1..];
-        if tag.starts_with('?') || tag.starts_with('!') || tag.ends_with('/') {
-            continue;
-        }
-        if let Some(name) = tag.strip_prefix('/') {
-            assert_eq!(stack.pop().as_deref(), Some(name), "closing </{name}>");
-        } else {
-            stack.push(tag.split_whitespace().next().unwrap().to_string());
-        }
-    }
-    assert!(stack.is_empty(), "unclosed: {stack:?}");
-    assert!(xml.contains("refresh.ps1"));
+fn shipped_task_xml_is_utf16_as_declared_and_parses() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/azure-cacerts-refresh.xml");
+    let bytes = std::fs::read(&file).unwrap();
+    let body = bytes
+        .strip_prefix(b"\xFF\xFE")
+        .expect("a UTF-16LE byte-order mark");
+    assert_eq!(body.len() % 2, 0);
+    let units: Vec<u16> = body
+        .chunks_exact(2)
+        .map(|c| u16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    let text = String::from_utf16(&units).expect("valid UTF-16");
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-16\"?>\r\n"));
+    assert!(!text.replace("\r\n", "").contains('\n'), "CRLF throughout");
+    assert_eq!(
+        text.replace("\r\n", "\n"),
+        doc_example("task-xml"),
+        "docs/scheduling.md shows the shipped file"
+    );
     assert!(doc_example("powershell").contains("ConvertFrom-Json"));
+
+    let Some(keytool) = keytools().into_iter().next() else {
+        eprintln!("note: no JDK here; the task XML was not parsed");
+        return;
+    };
+    let o = std::process::Command::new(java_beside(&keytool))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/XmlCheck.java"))
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "encoding UTF-16LE declared UTF-16", "{out}");
+    assert_eq!(
+        lines[1],
+        "root {http://schemas.microsoft.com/windows/2004/02/mit/task}Task"
+    );
+    for expected in [
+        "UserId S-1-5-18",
+        "Command powershell.exe",
+        r#"Arguments -NoProfile -ExecutionPolicy Bypass -File "C:\PIMSYNC\azure-cacerts\refresh.ps1""#,
+        "MultipleInstancesPolicy IgnoreNew",
+    ] {
+        assert!(lines.contains(&expected), "{expected} in {out}");
+    }
 }
