@@ -79,6 +79,7 @@ pub enum ProblemCode {
     Malformed,
     Signature,
     Expired,
+    SuccessiveSelfIssued,
 }
 
 impl ProblemCode {
@@ -104,6 +105,7 @@ impl ProblemCode {
             ProblemCode::Malformed => "malformed",
             ProblemCode::Signature => "signature",
             ProblemCode::Expired => "expired",
+            ProblemCode::SuccessiveSelfIssued => "successive-self-issued",
         }
     }
 }
@@ -774,48 +776,35 @@ impl<'a> Ctx<'a> {
         if self.spent.get() > BUDGET || self.stopped.get() {
             return None;
         }
+        // ForwardBuilder.getMatchingCerts: the anchors and the sent certificates with the
+        // subject of c's issuer. One that repeats the subject and key of a certificate already
+        // on the path is dropped ("cert with repeated subject, public key, and
+        // subjectAltNames"), anchors included.
+        let repeated = |f: &Certificate| path.iter().any(|&i| self.chain[i].same_name_and_key(f));
         let mut any_issuer = false;
-        // Anchors first: a path is complete when an anchor issued the current certificate.
         let mut anchors: Vec<usize> = (0..self.anchors.len())
             .filter(|&a| self.anchors[a].cert.subject_key == c.issuer_key)
             .collect();
+        any_issuer |= !anchors.is_empty();
         anchors.sort_by_key(|&a| anchor_not_ca(&self.anchors[a].cert).is_some());
-        for a in anchors {
-            any_issuer = true;
-            if self.selector_miss(c, &self.anchors[a].cert, true).is_some() {
-                continue;
-            }
-            if !self.spend() {
-                self.too_complex(path);
-                return None;
-            }
-            let r = self.sig(cur, Signer::Anchor(a));
-            if r != SigCheck::Valid {
-                let (code, msg) = self.sig_problem(cur, Signer::Anchor(a), r);
-                self.record(RANK_ANCHOR_KEY, path, code, msg);
-                continue;
-            }
-            if self.path_ok(path, a) {
-                // Java stops at the first path it builds, whatever verifyTrustAnchor says.
-                return self.accept(path, a);
-            }
-        }
+        anchors.retain(|&a| {
+            let f = &self.anchors[a].cert;
+            self.selector_miss(c, f, true).is_none() && !repeated(f)
+        });
         self.record_selector_misses(path, cur, true);
         let intermediates = path
             .iter()
             .filter(|&&i| i != 0 && !self.chain[i].self_issued)
             .count();
+        let mut sent: Vec<usize> = Vec::new();
         for j in 0..self.chain.len() {
             let p = &self.chain[j];
             if p.subject_key != c.issuer_key {
                 continue;
             }
             any_issuer = true;
-            // Already on the path (or its name and key are: going round again through a
-            // re-issue reaches nothing new), or an anchor (tried above as one).
-            if path.iter().any(|&i| self.chain[i].same_name_and_key(p))
-                || self.anchors.iter().any(|a| a.cert.der == p.der)
-            {
+            // An anchor sent again is the same element of Java's candidate set: the anchor.
+            if repeated(p) || self.anchors.iter().any(|a| a.cert.der == p.der) {
                 continue;
             }
             if self.selector_miss(c, p, true).is_some() {
@@ -850,23 +839,96 @@ impl<'a> Ctx<'a> {
                 );
                 continue;
             }
+            sent.push(j);
+        }
+        // PKIXCertComparator: a candidate whose key identifier is the AKI of c first, then one
+        // whose issuer is an anchor's subject; among equals the TreeSet puts the one added
+        // later first, and the anchors are added before the sent certificates.
+        let mut candidates: Vec<(Signer, usize)> = anchors
+            .into_iter()
+            .map(Signer::Anchor)
+            .chain(sent.into_iter().map(Signer::Chain))
+            .enumerate()
+            .map(|(order, s)| (s, order))
+            .collect();
+        let want = c.aki.as_ref().and_then(|k| k.key_id.as_ref());
+        candidates.sort_by_key(|&(s, order)| {
+            let f = self.signer_facts(s);
+            let skid = want.is_some() && f.ski.as_ref() == want;
+            let under_anchor = self
+                .anchors
+                .iter()
+                .any(|a| a.cert.subject_key == f.issuer_key);
+            (!skid, !under_anchor, std::cmp::Reverse(order))
+        });
+        for (s, _) in candidates {
             if !self.spend() {
                 self.too_complex(path);
                 return None;
             }
-            let r = self.sig(cur, Signer::Chain(j));
-            if r != SigCheck::Valid {
-                let (code, msg) = self.sig_problem(cur, Signer::Chain(j), r);
-                self.record(RANK_INTERMEDIATE, path, code, msg);
-                continue;
-            }
-            // Expired or non-CA candidates are followed anyway: no path through them
-            // validates, and the explanation then names the real fault.
-            path.push(j);
-            let found = self.extend(path);
-            path.pop();
-            if found.is_some() || self.stopped.get() {
-                return found;
+            match s {
+                // isPathCompleted, then the final verification of the whole path (signatures
+                // included); a failure there only moves on to the next candidate.
+                Signer::Anchor(a) => {
+                    if self.path_ok(path, a) {
+                        // Java stops at the first path it builds, whatever verifyTrustAnchor
+                        // says.
+                        return self.accept(path, a);
+                    }
+                }
+                Signer::Chain(j) => {
+                    let p = &self.chain[j];
+                    // ForwardBuilder.verifyCert: critical extensions and keyCertSign now, the
+                    // signature only when the path is complete.
+                    if !p.unknown_critical.is_empty() {
+                        self.record(
+                            RANK_INTERMEDIATE,
+                            path,
+                            ProblemCode::CriticalExtension,
+                            format!(
+                                "certificate {} has critical extensions Java does not recognise: {}",
+                                p.subject,
+                                p.unknown_critical.join(", ")
+                            ),
+                        );
+                        continue;
+                    }
+                    if let Some((_, false)) = p.key_usage {
+                        self.record(
+                            RANK_INTERMEDIATE,
+                            path,
+                            ProblemCode::KeyUsage,
+                            format!(
+                                "certificate {} issues certificates but its KeyUsage lacks keyCertSign",
+                                p.subject
+                            ),
+                        );
+                        continue;
+                    }
+                    // SunCertPathBuilder: when the last certificate on the path and this
+                    // candidate are both self-issued, the search at this level ends ("Successive
+                    // certs are self-issued"): the candidates after it are not tried.
+                    if c.self_issued && p.self_issued {
+                        self.record(
+                            RANK_PATH,
+                            path,
+                            ProblemCode::SuccessiveSelfIssued,
+                            format!(
+                                "the chain carries two self-issued certificates of {} (key-rollover links, serials {} and {}); Java's path builder refuses to put them in a row and gives up on the other candidates",
+                                p.subject,
+                                hex_upper(&c.serial),
+                                hex_upper(&p.serial)
+                            ),
+                        );
+                        return None;
+                    }
+                    path.push(j);
+                    let found = self.extend(path);
+                    path.pop();
+                    if found.is_some() || self.stopped.get() {
+                        return found;
+                    }
+                }
             }
         }
         if !any_issuer {

@@ -494,6 +494,9 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
         ProblemCode::AnchorNotCa => {
             "replace that keystore entry with the certificate of the CA itself".into()
         }
+        ProblemCode::SuccessiveSelfIssued => format!(
+            "have {sender} send only the rollover certificate that links its CA to the keystore's (or none of them), or import the current certificate of {issuer} (keytool -importcert)"
+        ),
         ProblemCode::UnsupportedAlgorithm => {
             "azure-cacerts cannot decide this chain; test with the Java application itself".into()
         }

@@ -9,6 +9,7 @@ mod anchors_agree;
 mod catalog_cmd;
 mod catalog_page;
 mod check_chain;
+mod check_matrix;
 mod check_tls;
 mod custom_ca;
 mod doc_examples;
