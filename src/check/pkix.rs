@@ -283,6 +283,21 @@ impl<'a> Ctx<'a> {
                         problem: None,
                     };
                 }
+                // A fault of the server certificate itself fails every path Java could take
+                // (the validator's checkers and the builder's target selector alike), and no
+                // keystore change repairs it: it is named first.
+                if let Some(p) = leaf_fault(&chain[0], self.now) {
+                    return refuse(
+                        vec![Step {
+                            cert: chain[0].clone(),
+                            how: How::Presented,
+                            alias: None,
+                            position: Some(1),
+                        }],
+                        p.code,
+                        p.message,
+                    );
+                }
             } else if self.trusted_as_is(&chain[i]) {
                 return self.finish(self.validate((0..i).collect(), Some(i)));
             }
@@ -621,6 +636,19 @@ impl<'a> Ctx<'a> {
                 self.too_complex(path);
                 return false;
             }
+            // AlgorithmChecker comes before BasicChecker (the signature).
+            if let Some(why) = c.weak_signature.as_ref().or(c.weak_key.as_ref()) {
+                self.record(
+                    RANK_PATH,
+                    path,
+                    ProblemCode::WeakAlgorithm,
+                    format!(
+                        "certificate {} is refused by Java's algorithm constraints: {why}",
+                        c.subject
+                    ),
+                );
+                return false;
+            }
             let r = self.sig(idx, signer);
             if r == SigCheck::Invalid && from_top == 1 && c.self_issued {
                 self.record(
@@ -646,18 +674,6 @@ impl<'a> Ctx<'a> {
             }
             if let Some((code, message)) = self.dates_problem(c) {
                 self.record(RANK_PATH, path, code, message);
-                return false;
-            }
-            if let Some(why) = c.weak_signature.as_ref().or(c.weak_key.as_ref()) {
-                self.record(
-                    RANK_PATH,
-                    path,
-                    ProblemCode::WeakAlgorithm,
-                    format!(
-                        "certificate {} is refused by Java's algorithm constraints: {why}",
-                        c.subject
-                    ),
-                );
                 return false;
             }
             if !is_target {
@@ -941,6 +957,48 @@ impl<'a> Ctx<'a> {
         }
         None
     }
+}
+
+/// What makes Java refuse a server certificate whatever the keystore holds (short of holding
+/// that very certificate): its dates, an algorithm its constraints forbid (the
+/// AlgorithmChecker runs before the signature is even looked at, so an MD5 signature is
+/// refused, never "maybe accepted"), or a usage that is not a TLS server's.
+pub fn leaf_fault(leaf: &Certificate, now: OffsetDateTime) -> Option<Problem> {
+    let (code, message) = if now > leaf.not_after {
+        (
+            ProblemCode::Expired,
+            format!(
+                "the server certificate {} expired on {}",
+                leaf.subject,
+                ymd(leaf.not_after)
+            ),
+        )
+    } else if now < leaf.not_before {
+        (
+            ProblemCode::NotYetValid,
+            format!(
+                "the server certificate {} is not valid before {}",
+                leaf.subject,
+                ymd(leaf.not_before)
+            ),
+        )
+    } else if let Some(why) = leaf.weak_signature.as_ref().or(leaf.weak_key.as_ref()) {
+        (
+            ProblemCode::WeakAlgorithm,
+            format!(
+                "the server certificate {} is refused by Java's algorithm constraints (jdk.certpath.disabledAlgorithms): {why}",
+                leaf.subject
+            ),
+        )
+    } else if let Some(why) = server_usage_problem(leaf) {
+        (
+            ProblemCode::ServerUsage,
+            format!("server certificate {}: {why}", leaf.subject),
+        )
+    } else {
+        return None;
+    };
+    Some(Problem { code, message })
 }
 
 fn valid_at(c: &Certificate, t: OffsetDateTime) -> bool {

@@ -60,7 +60,9 @@ fn builtin(slug: &str) -> Vec<u8> {
         .remove(0)
 }
 
-fn cases() -> Vec<Case> {
+/// The cases, and every CA certificate made or used for them (what an administrator could
+/// import).
+fn cases() -> (Vec<Case>, Vec<Vec<u8>>) {
     let mut out = Vec::new();
     let mut add = |name: &str, anchors: Vec<(&str, &Vec<u8>)>, chain: Vec<&Vec<u8>>| {
         out.push(Case {
@@ -256,9 +258,11 @@ fn cases() -> Vec<Case> {
         vec![&leaf, &inter_x_der],
     );
 
+    let mut long_ders: Vec<Vec<u8>> = Vec::new();
     // Long chains: n intermediates under the root.
     for n in [4usize, 5, 6] {
         let mut cas: Vec<Ca> = Vec::new();
+        let ders_out = &mut long_ders;
         let mut ders: Vec<Vec<u8>> = Vec::new();
         for i in 0..n {
             let c = ca(
@@ -283,6 +287,7 @@ fn cases() -> Vec<Case> {
             .expect("long leaf")
             .der()
             .to_vec();
+        ders_out.extend(ders.iter().cloned());
         let mut in_order: Vec<&Vec<u8>> = vec![&leaf_long];
         in_order.extend(ders.iter().rev());
         add(
@@ -410,7 +415,25 @@ fn cases() -> Vec<Case> {
         vec![("g2", &g2)],
         vec![&ca03x, &rsa2017],
     );
-    out
+    let mut universe = vec![
+        root_der,
+        renewed_der,
+        stranger_der,
+        root2_der,
+        inter_der,
+        inter_x_der,
+        inter_expired_der,
+        old_root,
+        new_root,
+        new_by_old,
+        old_by_new,
+        ca03,
+        ca03x,
+        rsa2017,
+        g2,
+    ];
+    universe.extend(long_ders);
+    (out, universe)
 }
 
 trait KeyCopy {
@@ -486,7 +509,7 @@ fn generated_chains_match_java() {
         None => holder.path().to_path_buf(),
     };
     let dir = DirPath(dir);
-    let cases = cases();
+    let (cases, universe) = cases();
     let mut java_args = Vec::new();
     let mut ours: Vec<(PathBuf, PathBuf, Value)> = Vec::new();
     for case in &cases {
@@ -564,6 +587,102 @@ fn generated_chains_match_java() {
         java_verdicts(&java, &fix_args)
     };
 
+    // The text advice, acted on: "no keystore change helps" must hold even after importing
+    // every CA certificate there is; "import the certificate of X" must work with one of the
+    // certificates named X; "stop sending that stale root" must work without it.
+    let universe_parsed: Vec<azure_cacerts::cert::Certificate> = universe
+        .iter()
+        .map(|d| azure_cacerts::cert::Certificate::parse(d).expect("universe parses"))
+        .collect();
+    let mut advice_args = Vec::new();
+    // (case, kind, files whose verdicts decide, whether one TRUSTED is wanted)
+    let mut advice: Vec<(String, &'static str, Vec<String>, bool)> = Vec::new();
+    for (case, (_, _, r)) in cases.iter().zip(&ours) {
+        if r["trusted"].as_bool() == Some(true) {
+            continue;
+        }
+        let fix = r["fix"].as_str().unwrap_or_default();
+        let chain_ders: Vec<&[u8]> = case.chain.iter().map(Vec::as_slice).collect();
+        let mut write = |tag: &str, anchors: &[(String, Vec<u8>)], chain: &[&[u8]]| {
+            let ks = dir.path().join(format!("{}-{tag}.jks", case.name));
+            let refs: Vec<(&str, &[u8])> = anchors
+                .iter()
+                .map(|(a, d)| (a.as_str(), d.as_slice()))
+                .collect();
+            keystore(&ks, &refs);
+            let pem_path = dir.path().join(format!("{}-{tag}.pem", case.name));
+            std::fs::write(&pem_path, pem(chain)).unwrap();
+            advice_args.extend([
+                ks.display().to_string(),
+                PASS.to_string(),
+                pem_path.display().to_string(),
+            ]);
+            pem_path.display().to_string()
+        };
+        if fix.contains("no keystore change helps") {
+            let mut anchors = case.anchors.clone();
+            for (i, d) in universe.iter().enumerate() {
+                // Trusting the server certificate itself is no keystore change to advise.
+                if Some(d) == case.chain.first() {
+                    continue;
+                }
+                anchors.push((format!("any-{i}"), d.clone()));
+            }
+            let f = write("all-cas", &anchors, &chain_ders);
+            advice.push((case.name.clone(), "no-keystore-change", vec![f], false));
+        } else if fix.contains("(keytool -importcert)") {
+            let issuer = r["path"]
+                .as_array()
+                .and_then(|p| p.last())
+                .and_then(|s| s["issuer"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            let mut files = Vec::new();
+            for (i, c) in universe_parsed.iter().enumerate() {
+                if c.subject == issuer {
+                    let mut anchors = case.anchors.clone();
+                    anchors.push(("imported".into(), universe[i].clone()));
+                    files.push(write(&format!("import-{i}"), &anchors, &chain_ders));
+                }
+            }
+            advice.push((case.name.clone(), "import", files, true));
+        } else if fix.contains("stop sending that stale root") {
+            let stale = r["path"]
+                .as_array()
+                .and_then(|p| p.last())
+                .and_then(|s| s["sha256"].as_str())
+                .unwrap_or_default()
+                .to_string();
+            let trimmed: Vec<&[u8]> = chain_ders
+                .iter()
+                .copied()
+                .filter(|d| !azure_cacerts::cert::sha256_hex(d).eq_ignore_ascii_case(&stale))
+                .collect();
+            let f = write("no-stale-root", &case.anchors, &trimmed);
+            advice.push((case.name.clone(), "drop-stale-root", vec![f], true));
+        } else if fix.contains("send its chain in order") {
+            let ordered = in_order(&case.chain);
+            let refs: Vec<&[u8]> = ordered.iter().map(Vec::as_slice).collect();
+            let f = write("in-order", &case.anchors, &refs);
+            advice.push((case.name.clone(), "in-order", vec![f], true));
+        }
+    }
+    let advice_says = if advice_args.is_empty() {
+        HashMap::new()
+    } else {
+        java_verdicts(&java, &advice_args)
+    };
+    let mut bad_advice = Vec::new();
+    for (name, kind, files, want_trusted) in &advice {
+        let trusted_somewhere = files
+            .iter()
+            .any(|f| advice_says.get(f).is_some_and(|l| l.starts_with("TRUSTED")));
+        eprintln!("{name}: advice {kind} acted on: java trusts it {trusted_somewhere}");
+        if trusted_somewhere != *want_trusted {
+            bad_advice.push(format!("{name} ({kind})"));
+        }
+    }
+
     let mut agree = 0;
     let mut disagree = Vec::new();
     for (case, (_, chain_pem, r)) in cases.iter().zip(&ours) {
@@ -604,8 +723,44 @@ fn generated_chains_match_java() {
         bad_fixes.len()
     );
     assert!(disagree.is_empty(), "disagreements with Java: {disagree:?}");
+    eprintln!(
+        "advice acted on in {} failing cases, wrong in {} {bad_advice:?}",
+        advice.len(),
+        bad_advice.len()
+    );
     assert!(
         bad_fixes.is_empty(),
         "fixes that do not help: {bad_fixes:?}"
     );
+    assert!(
+        bad_advice.is_empty(),
+        "advice that is wrong: {bad_advice:?}"
+    );
+}
+
+/// The chain as a server should send it: the leaf, then each certificate's issuer among the
+/// others (the one whose key verifies it), as far as that goes.
+fn in_order(chain: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    use azure_cacerts::cert::{verify_signature, Certificate, SigCheck};
+    let parsed: Vec<Certificate> = chain
+        .iter()
+        .map(|d| Certificate::parse(d).expect("parses"))
+        .collect();
+    let mut used = vec![0usize];
+    loop {
+        let cur = &parsed[*used.last().expect("leaf")];
+        if cur.self_issued && used.len() > 1 {
+            break;
+        }
+        let next = (0..parsed.len()).find(|&j| {
+            !used.contains(&j)
+                && parsed[j].subject_key == cur.issuer_key
+                && verify_signature(cur, &parsed[j]) == SigCheck::Valid
+        });
+        match next {
+            Some(j) => used.push(j),
+            None => break,
+        }
+    }
+    used.into_iter().map(|i| chain[i].clone()).collect()
 }
