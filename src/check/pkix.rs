@@ -802,7 +802,10 @@ impl<'a> Ctx<'a> {
             .filter(|&a| self.anchors[a].cert.subject_key == c.issuer_key)
             .collect();
         any_issuer |= !anchors.is_empty();
-        anchors.sort_by_key(|&a| anchor_not_ca(&self.anchors[a].cert).is_some());
+        // ForwardBuilder adds the matching anchors in the order of its HashSet of trusted
+        // certificates, keyed by the hash of their encodings.
+        let anchor_cap = hash_set_capacity(self.anchors.len());
+        anchors.sort_by_key(|&a| java_bucket(&self.anchors[a].cert.der, anchor_cap));
         anchors.retain(|&a| {
             let f = &self.anchors[a].cert;
             self.selector_miss(c, f, true).is_none() && !repeated(f)
@@ -857,9 +860,14 @@ impl<'a> Ctx<'a> {
             }
             sent.push(j);
         }
+        // CollectionCertStore answers with a HashSet of the matching certificates.
+        let sent_cap = hash_set_capacity(sent.len());
+        sent.sort_by_key(|&j| java_bucket(&self.chain[j].der, sent_cap));
         // PKIXCertComparator: a candidate whose key identifier is the AKI of c first, then one
-        // whose issuer is an anchor's subject; among equals the TreeSet puts the one added
-        // later first, and the anchors are added before the sent certificates.
+        // whose issuer is an anchor's subject; among equals (the comparator then answers -1)
+        // the TreeSet puts the one added later first, and the anchors are added before the
+        // sent certificates. So when two candidates tie, Java's choice hangs on the hashes
+        // of their encodings, not on the order the server sent them: it is re-enacted.
         let mut candidates: Vec<(Signer, usize)> = anchors
             .into_iter()
             .map(Signer::Anchor)
@@ -999,6 +1007,29 @@ pub fn leaf_fault(leaf: &Certificate, now: OffsetDateTime) -> Option<Problem> {
         return None;
     };
     Some(Problem { code, message })
+}
+
+/// `Arrays.hashCode(byte[])` of a certificate's encoding: `Certificate.hashCode()`.
+fn java_hash(der: &[u8]) -> i32 {
+    der.iter().fold(1i32, |h, &b| {
+        h.wrapping_mul(31).wrapping_add(i32::from(b as i8))
+    })
+}
+
+/// The table size of a `java.util.HashSet` after `n` additions (16, doubled past 3/4 full).
+fn hash_set_capacity(n: usize) -> u32 {
+    let mut cap: u32 = 16;
+    while n > (cap as usize) * 3 / 4 && cap < 1 << 30 {
+        cap *= 2;
+    }
+    cap
+}
+
+/// The bucket a `HashMap` of `cap` buckets puts `der` in: iteration goes by bucket (and by
+/// insertion within one, which the stable sort keeps).
+fn java_bucket(der: &[u8], cap: u32) -> u32 {
+    let h = java_hash(der) as u32;
+    (h ^ (h >> 16)) & (cap - 1)
 }
 
 fn valid_at(c: &Certificate, t: OffsetDateTime) -> bool {
