@@ -688,6 +688,15 @@ fn generated_chains_match_java() {
         ours.push((ks, chain_pem, r));
     }
     let java_says = java_verdicts(&java, &java_args);
+    // Every other JDK here (17 and 25 on the reference machine) must say the same.
+    let mut other_jdks = Vec::new();
+    for kt in common::keytools().into_iter().skip(1) {
+        let other = common::java_beside(&kt);
+        other_jdks.push((
+            other.display().to_string(),
+            java_verdicts(&other, &java_args),
+        ));
+    }
 
     // The printed catalog fixes, applied to copies of the keystores.
     let catalog = catalog_pems();
@@ -825,11 +834,21 @@ fn generated_chains_match_java() {
     let mut agree = 0;
     let mut disagree = Vec::new();
     let mut undecided = Vec::new();
+    let mut jdks_differ: Vec<String> = Vec::new();
     for (case, (_, chain_pem, r)) in cases.iter().zip(&ours) {
         let java_line = java_says
             .get(&chain_pem.display().to_string())
             .unwrap_or_else(|| panic!("no Java line for {}", case.name));
         let java_trusted = java_line.starts_with("TRUSTED");
+        for (jdk, says) in &other_jdks {
+            let line = says
+                .get(&chain_pem.display().to_string())
+                .cloned()
+                .unwrap_or_default();
+            if line.starts_with("TRUSTED") != java_trusted {
+                jdks_differ.push(format!("{} ({jdk}: {line})", case.name));
+            }
+        }
         let trusted = r["trusted"].as_bool() == Some(true);
         eprintln!(
             "{}: java {} | ours {} {}",
@@ -865,6 +884,11 @@ fn generated_chains_match_java() {
         undecided.len(),
         fixed_cases.len(),
         bad_fixes.len()
+    );
+    eprintln!(
+        "{} further JDK(s) compared: they differ from the first in {} cases {jdks_differ:?}",
+        other_jdks.len(),
+        jdks_differ.len()
     );
     assert!(disagree.is_empty(), "disagreements with Java: {disagree:?}");
     eprintln!(
