@@ -2,11 +2,13 @@
 //! (docs/check.md): `PKIXValidator.engineValidate` decides
 //! between validating the chain as sent and building a path; `PKIXCertPathValidator` with
 //! `AdaptableX509CertSelector` picks anchors by subject and AKI (the path builder,
-//! `ForwardBuilder`, by subject alone); the checkers verify
+//! `SunCertPathBuilder`/`ForwardBuilder`, by subject alone, in `PKIXCertComparator`'s order,
+//! backtracking, and giving up a step on successive self-issued certificates); the checkers verify
 //! signatures, dates, CA flags, path lengths, key usages and critical extensions;
 //! `verifyTrustAnchor` insists on a CA anchor; `EndEntityChecker` on a TLS server leaf.
 //!
 //! Not re-enacted (documented in docs/check.md): name constraints, certificate policies,
+//! per-JDK-version algorithm rule sets,
 //! revocation, the "SHA1 jdkCA" constraint (it depends on which roots a JDK ships) and the
 //! hostname, which `checkServerTrusted` does not look at either.
 
