@@ -71,6 +71,9 @@ pub enum NameClash {
     /// The server appended its own, stale copy of that root (another key); the keystore's
     /// root did sign the certificate below it, and Java validates the chain as sent.
     StaleRootSent { alias: String, subject: String },
+    /// The keystore trusts an earlier certificate of this self-signed server (same name and
+    /// key, not a CA): Java takes it as an anchor and then refuses it, as it is no CA.
+    OldServerCertificate { alias: String },
 }
 
 /// Judges `presented` (leaf first) against `store`, and when Java would not trust it, asks
@@ -163,6 +166,16 @@ fn in_order(presented: &[Vec<u8>]) -> Vec<Vec<u8>> {
 fn name_clash(verdict: &Verdict, store: &AnchorSet) -> Option<NameClash> {
     use pkix::ProblemCode;
     let code = verdict.problem.as_ref()?.code;
+    if code == ProblemCode::AnchorNotCa {
+        let leaf = &verdict.path.first()?.cert;
+        return store
+            .anchors()
+            .iter()
+            .find(|a| leaf.self_issued && a.cert.same_name_and_key(leaf))
+            .map(|a| NameClash::OldServerCertificate {
+                alias: a.alias.clone(),
+            });
+    }
     if !matches!(code, ProblemCode::AkiKeyMismatch | ProblemCode::Signature) {
         return None;
     }

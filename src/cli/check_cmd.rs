@@ -494,11 +494,11 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
             Some(NameClash::SameKeyOtherId { alias, .. }) => format!(
                 "the keystore's {issuer} (alias {alias}) has the right key but not the key identifier the chain's AKI names, and Java matches by it when the chain is sent in order: import the certificate of {issuer} whose key identifier the chain names (keytool -importcert)"
             ),
+            Some(NameClash::OldServerCertificate { .. }) | None => format!(
+                "a signature on the chain does not verify with its issuer's key: the chain {sender} presents is broken; no keystore change helps"
+            ),
             Some(NameClash::StaleRootSent { alias, .. }) => format!(
                 "{sender} appends its own copy of {issuer} with another key; the keystore's (alias {alias}) signed the certificate below it, but Java validates the chain as sent: have {sender} stop sending that stale root"
-            ),
-            None => format!(
-                "a signature on the chain does not verify with its issuer's key: the chain {sender} presents is broken; no keystore change helps"
             ),
         },
         ProblemCode::AkiSerialMismatch => format!(
@@ -512,9 +512,12 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
         ProblemCode::Expired | ProblemCode::NotYetValid => format!(
             "{sender} must present CA certificates that are valid now (a keystore holding a valid certificate with the same name and key as the expired one would also do)"
         ),
-        ProblemCode::AnchorNotCa => {
-            "replace that keystore entry with the certificate of the CA itself".into()
-        }
+        ProblemCode::AnchorNotCa => match &report.name_clash {
+            Some(NameClash::OldServerCertificate { alias }) => format!(
+                "the keystore trusts an earlier certificate of this self-signed server (alias {alias}); import the server certificate {sender} now presents (keytool -importcert -alias {alias}, after deleting the old entry)"
+            ),
+            _ => "replace that keystore entry with the certificate of the CA itself".into(),
+        },
         ProblemCode::SuccessiveSelfIssued => format!(
             "have {sender} send only the rollover certificate that links its CA to the keystore's (or none of them), or import the current certificate of {issuer} (keytool -importcert)"
         ),

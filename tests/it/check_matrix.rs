@@ -532,6 +532,33 @@ fn cases() -> (Vec<Case>, Vec<Vec<u8>>) {
         alg_ders.push(i_der);
     }
 
+    // A self-signed server certificate renewed with the same key; the keystore trusts the
+    // old one.
+    let server_key = key();
+    let mut old_server_p = leaf_params("selfsigned.matrix.test", 500);
+    old_server_p.not_before = OffsetDateTime::now_utc() - Span::days(400);
+    old_server_p.not_after = OffsetDateTime::now_utc() - Span::days(5);
+    let old_server = old_server_p
+        .self_signed(&server_key)
+        .expect("old server")
+        .der()
+        .to_vec();
+    let new_server = leaf_params("selfsigned.matrix.test", 501)
+        .self_signed(&server_key)
+        .expect("new server")
+        .der()
+        .to_vec();
+    add(
+        "self-signed-renewed",
+        vec![("server", &old_server)],
+        vec![&new_server],
+    );
+    add(
+        "self-signed-same",
+        vec![("server", &new_server)],
+        vec![&new_server],
+    );
+
     // Real catalog chains: an Azure issuing CA as the target, expired xsign or not.
     let ca03 = builtin("microsoft-azure-rsa-tls-issuing-ca-03");
     let ca03x = builtin("microsoft-azure-rsa-tls-issuing-ca-03-xsign");
@@ -808,6 +835,15 @@ fn generated_chains_match_java() {
                 .collect();
             let f = write("no-stale-root", &case.anchors, &trimmed);
             advice.push((case.name.clone(), "drop-stale-root", vec![f], true));
+        } else if fix.contains("import the server certificate") {
+            let anchors: Vec<(String, Vec<u8>)> = vec![("server".into(), case.chain[0].clone())];
+            let f = write("server-cert", &anchors, &chain_ders);
+            advice.push((
+                case.name.clone(),
+                "import-server-certificate",
+                vec![f],
+                true,
+            ));
         } else if fix.contains("send its chain in order") {
             let ordered = in_order(&case.chain);
             let refs: Vec<&[u8]> = ordered.iter().map(Vec::as_slice).collect();
