@@ -25,5 +25,6 @@ pub mod ops;
 pub mod osstore;
 pub mod plan;
 pub mod proxy;
+pub mod scan;
 pub mod suggest;
 pub mod write;

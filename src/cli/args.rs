@@ -14,10 +14,21 @@ use crate::ops::{ApplySettings, OpenRequest, PasswordSource};
 use crate::plan::{self, Selection};
 use crate::write::Backup;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// The format a command renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Format {
+    #[default]
     Text,
     Json,
+}
+
+/// What `--format` accepts: the formats every command renders, and `prometheus` for the
+/// commands whose result is a state to monitor (diff, scan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatChoice {
+    Text,
+    Json,
+    Prometheus,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -30,8 +41,14 @@ pub enum ColorChoice {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOpts {
-    /// Output format: text for people, json for scripts (one document on stdout).
-    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    /// Output format: text for people, json for scripts (one document on stdout);
+    /// prometheus (diff, import --dry-run, scan): metrics for node_exporter's textfile
+    /// collector.
+    #[arg(long = "format", value_name = "FORMAT", value_enum, default_value_t = FormatChoice::Text, global = true)]
+    pub format_choice: FormatChoice,
+    /// What commands render, from `--format` ([`GlobalOpts::settle`]); `prometheus` is
+    /// refused before any command but diff and scan runs.
+    #[arg(skip)]
     pub format: Format,
     /// Print only errors and warnings.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -42,6 +59,21 @@ pub struct GlobalOpts {
     /// Colour in text output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     pub color: ColorChoice,
+}
+
+impl GlobalOpts {
+    /// Derives what commands read from the parsed `--format`.
+    pub fn settle(&mut self) {
+        self.format = match self.format_choice {
+            FormatChoice::Json => Format::Json,
+            FormatChoice::Text | FormatChoice::Prometheus => Format::Text,
+        };
+    }
+
+    /// `--format prometheus`.
+    pub fn prometheus(&self) -> bool {
+        self.format_choice == FormatChoice::Prometheus
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

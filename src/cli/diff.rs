@@ -40,6 +40,13 @@ pub fn run(args: &TargetOpts, g: &GlobalOpts) -> CliResult<i32> {
     }
     let report = ReportJson::of_diff(&diff, &catalog);
     let missing = report.summary.missing;
+    if g.prometheus() {
+        let mut metrics = super::prometheus::Exposition::default();
+        metrics.keystore(&report.keystore.path, &diff.plan, selection.now);
+        metrics.catalog(&catalog, selection.now);
+        output::emit(&metrics.render())?;
+        return Ok(if missing > 0 { 1 } else { 0 });
+    }
     match g.format {
         Format::Json => output::print_json(&report)?,
         // Quiet: the exit code says it all (1 = CAs missing); warnings still show.

@@ -24,10 +24,22 @@ pub struct ImportArgs {
     /// How long to wait for another run to release the lock.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub lock_timeout: u64,
+    #[command(flatten)]
+    pub found: super::all_found::FoundOpts,
 }
 
 /// The transaction; `--dry-run` is dispatched to `diff` before this.
 pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
+    args.found.check()?;
+    if args.found.all_found {
+        return super::all_found::import(
+            &args.target,
+            &args.found,
+            &args.write,
+            args.lock_timeout,
+            g,
+        );
+    }
     let now = OffsetDateTime::now_utc();
     let request = args.target.keystore.request()?;
     let catalog = args.target.catalog(g)?;

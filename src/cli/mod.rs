@@ -6,6 +6,7 @@
 //! JSON and text views commands share), `output` (stdout, stderr, colour, progress), and one
 //! module per command. Command modules use those four and the library, never each other.
 
+pub mod all_found;
 pub mod args;
 mod catalog_cmd;
 mod check_cmd;
@@ -17,8 +18,10 @@ mod fetch_cmd;
 mod import;
 mod list;
 pub mod output;
+mod prometheus;
 mod refresh;
 mod render;
+mod scan_cmd;
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -59,6 +62,8 @@ pub enum Command {
     Refresh(refresh::RefreshArgs),
     /// Would Java trust these servers with this keystore? Explains a PKIX failure.
     Check(check_cmd::CheckArgs),
+    /// Find every Java runtime and truststore on this machine, and which lack Azure CAs.
+    Scan(scan_cmd::ScanArgs),
     /// Diagnose a PIMSYNC installation: runtime, truststore, patch, logs.
     Doctor(doctor_cmd::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell).
@@ -194,7 +199,7 @@ pub fn main() -> i32 {
             return failure.exit_code();
         }
     };
-    let cli = match Cli::try_parse_from(&args) {
+    let mut cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -209,6 +214,7 @@ pub fn main() -> i32 {
             return 2;
         }
     };
+    cli.global.settle();
     output::init_logging(&cli.global);
     match run(&cli) {
         Ok(code) => code,
@@ -221,16 +227,35 @@ pub fn main() -> i32 {
 
 fn run(cli: &Cli) -> CliResult<i32> {
     let g = &cli.global;
+    let monitors = match &cli.command {
+        Command::Diff(_) | Command::Scan(_) => true,
+        Command::Import(a) => a.dry_run,
+        _ => false,
+    };
+    if g.prometheus() && !monitors {
+        return Err(Failure::usage(
+            "--format prometheus",
+            "metrics are written by diff, import --dry-run and scan",
+            "Use --format text or --format json with this command.",
+        ));
+    }
     match &cli.command {
         Command::List(a) => list::run(a, g),
         Command::Catalog(a) => catalog_cmd::run(a, g),
         Command::Fetch(a) => fetch_cmd::run(a, g),
         Command::Diff(a) => diff::run(a, g),
-        // A dry run is a diff: same output, same exit code.
-        Command::Import(a) if a.dry_run => diff::run(&a.target, g),
+        // A dry run is a diff: same output, same exit code; over every store found, a scan.
+        Command::Import(a) if a.dry_run && a.found.all_found => {
+            scan_cmd::run(&scan_cmd::ScanArgs::of(&a.target, &a.found)?, g)
+        }
+        Command::Import(a) if a.dry_run => {
+            a.found.check()?;
+            diff::run(&a.target, g)
+        }
         Command::Import(a) => import::run(a, g),
         Command::Refresh(a) => refresh::run(a, g),
         Command::Check(a) => check_cmd::run(a, g),
+        Command::Scan(a) => scan_cmd::run(a, g),
         Command::Doctor(a) => doctor_cmd::run(a, g),
         Command::Completions(a) => docs_cmd::completions(a, g),
         Command::Man(a) => docs_cmd::man(a, g),

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clap::Args;
-use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::args::{
@@ -15,7 +14,7 @@ use super::args::{
 };
 use super::failure::{CliResult, Failure};
 use super::output::{self, DownloadBar};
-use super::render::{ReportJson, RESTART};
+use super::render::{KeystoreResult, MultiJson, ReportJson, RESTART};
 use crate::locate::KeystoreLocation;
 use crate::ops::refresh::{self as job, LogLine, LogResult, Target};
 use crate::ops::{self, OpenRequest};
@@ -65,10 +64,14 @@ pub struct RefreshArgs {
     pub log_file: Option<PathBuf>,
     #[command(flatten)]
     pub write: WriteOpts,
+    #[command(flatten)]
+    pub found: super::all_found::FoundOpts,
 }
 
-/// The keystores named on the command line and in `--config`.
-fn targets(args: &RefreshArgs) -> CliResult<Vec<Target>> {
+/// The keystores named on the command line and in `--config`, and with `--all-found`
+/// every store found (with those `--exclude` left out).
+fn targets(args: &RefreshArgs) -> CliResult<(Vec<Target>, super::all_found::FoundExtras)> {
+    args.found.check()?;
     let expected = args.storetype.expected();
     let password = args.password.source()?;
     if let Some(h) = &args.pimsync_home {
@@ -96,7 +99,8 @@ fn targets(args: &RefreshArgs) -> CliResult<Vec<Target>> {
             "--cacerts".into(),
         ));
     }
-    let named_elsewhere = !args.keystores.is_empty() || args.cacerts || args.config.is_some();
+    let named_elsewhere =
+        !args.keystores.is_empty() || args.cacerts || args.config.is_some() || args.found.all_found;
     let pimsync_home = args
         .pimsync_home
         .clone()
@@ -110,44 +114,34 @@ fn targets(args: &RefreshArgs) -> CliResult<Vec<Target>> {
     if let Some(path) = &args.config {
         targets.extend(job::targets_from_config(path, expected)?);
     }
-    if targets.is_empty() {
+    let mut extras = super::all_found::FoundExtras::default();
+    if args.found.all_found {
+        let (found, more) =
+            super::all_found::refresh_targets(&args.found, &targets, &password, expected)?;
+        targets.extend(found);
+        extras = more;
+    }
+    if targets.is_empty() && !args.found.all_found {
         return Err(Failure::usage(
             "no keystore to refresh",
             "refresh needs at least one keystore",
             "Give -k FILE (repeatable), --cacerts, --pimsync-home DIR or --config FILE.",
         ));
     }
-    if targets.len() > 1 && args.write.lock_file.is_some() {
+    if (targets.len() > 1 || args.found.all_found) && args.write.lock_file.is_some() {
         return Err(Failure::usage(
             "--lock-file with several keystores",
             "one lock file cannot guard several keystores",
             "Drop --lock-file: each keystore gets <file>.lock.",
         ));
     }
-    Ok(targets)
-}
-
-#[derive(Serialize)]
-struct KeystoreResult {
-    changed: bool,
-    #[serde(flatten)]
-    report: Option<ReportJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    label: Option<String>,
-}
-
-#[derive(Serialize)]
-struct MultiJson {
-    changed: bool,
-    keystores: Vec<KeystoreResult>,
+    Ok((targets, extras))
 }
 
 pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     let now = OffsetDateTime::now_utc();
     let stamp = crate::cert::iso_utc_from_ms(now.unix_timestamp() * 1000).unwrap_or_default();
-    let targets = targets(args)?;
+    let (targets, extras) = targets(args)?;
     let spec = args.net.spec(!args.offline)?;
     let log = |line: &LogLine| -> Option<Failure> {
         let path = args.log_file.as_ref()?;
@@ -217,6 +211,17 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     let mut worst = 0;
     let mut results = Vec::new();
     let mut text = String::new();
+    for (label, failure) in &extras.unusable {
+        output::error(failure);
+        worst = worst.max(failure.exit_code());
+        results.push(KeystoreResult {
+            changed: false,
+            report: None,
+            error: Some(failure.to_string()),
+            label: Some(label.clone()),
+            programs: None,
+        });
+    }
     for target in &targets {
         let mut select = args.select.clone();
         select.skip.extend(target.skips.iter().cloned());
@@ -254,6 +259,7 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
                             report: Some(report),
                             error: None,
                             label: None,
+                            programs: None,
                         },
                         (shown, line),
                     )
@@ -272,6 +278,7 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
                             report: None,
                             error: Some(failure.to_string()),
                             label: Some(target.label.clone()),
+                            programs: None,
                         },
                         (target.label.clone(), line),
                     )
@@ -293,12 +300,18 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     let changed = results.iter().any(|r| r.changed);
     match g.format {
         Format::Json => {
-            if results.len() == 1 {
+            // --all-found: the document about several keystores, however many were found.
+            if results.len() == 1 && !args.found.all_found {
                 output::print_json(&results[0])?;
             } else {
                 output::print_json(&MultiJson {
                     changed,
                     keystores: results,
+                    excluded: extras
+                        .excluded
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect(),
                 })?;
             }
             if changed {

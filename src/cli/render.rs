@@ -266,6 +266,50 @@ pub fn custom_notes(loaded: &crate::custom::Loaded) -> Vec<String> {
     out
 }
 
+/// One keystore of a document about several (refresh with several keystores,
+/// `--all-found`).
+#[derive(Debug, Serialize)]
+pub struct KeystoreResult {
+    pub changed: bool,
+    #[serde(flatten)]
+    pub report: Option<ReportJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `--all-found`: what uses this store (what to restart after a change).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub programs: Option<Vec<ProgramJson>>,
+}
+
+/// The document about several keystores.
+#[derive(Debug, Serialize)]
+pub struct MultiJson {
+    pub changed: bool,
+    pub keystores: Vec<KeystoreResult>,
+    /// `--all-found --exclude`: the stores left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<String>,
+}
+
+/// A program that uses a runtime or a store (`scan`, `--all-found`).
+#[derive(Debug, Serialize)]
+pub struct ProgramJson {
+    pub kind: &'static str,
+    pub name: String,
+    pub defined_in: String,
+}
+
+impl ProgramJson {
+    pub fn of(p: &crate::scan::Program) -> ProgramJson {
+        ProgramJson {
+            kind: p.kind.as_str(),
+            name: p.name.clone(),
+            defined_in: p.defined_in.clone(),
+        }
+    }
+}
+
 // ---- text of diff, import, refresh
 
 fn status_color(s: CaStatus) -> &'static str {

@@ -44,8 +44,14 @@ pub fn parse_version(text: &str) -> Option<JavaVersion> {
 
 /// `JAVA_VERSION="1.8.0_392"` from the text of a `release` file.
 pub fn version_in_release(text: &str) -> Option<String> {
+    release_field(text, "JAVA_VERSION")
+}
+
+/// The value of `KEY="VALUE"` in the text of a runtime's `release` file (`IMPLEMENTOR`,
+/// `JAVA_VERSION`); a longer key that starts with `key` does not count.
+pub fn release_field(text: &str, key: &str) -> Option<String> {
     text.lines().find_map(|line| {
-        let value = line.trim().strip_prefix("JAVA_VERSION")?.trim_start();
+        let value = line.trim().strip_prefix(key)?.trim_start();
         let value = value.strip_prefix('=')?.trim();
         let value = value.trim_matches('"').trim();
         (!value.is_empty()).then(|| value.to_string())

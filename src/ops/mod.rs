@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod open;
 pub mod refresh;
+pub mod scan;
 
 pub use apply::{
     apply, diff, Added, ApplyError, ApplySettings, Diff, KeystoreSummary, Outcome, Written,

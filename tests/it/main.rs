@@ -6,6 +6,7 @@ mod support;
 
 mod admin_ux;
 mod anchors_agree;
+mod ansible_role;
 mod catalog_cmd;
 mod catalog_page;
 mod check_chain;
@@ -35,4 +36,5 @@ mod pkcs12_hostile;
 mod pkcs12_read;
 mod pkcs12_write;
 mod refresh_cli;
+mod scan_cli;
 mod xsign_twins;
