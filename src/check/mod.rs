@@ -50,6 +50,30 @@ pub struct Report {
     /// The path ends at an Entrust root and the leaf was issued after the cutoff.
     pub entrust_distrust: bool,
     pub warnings: Vec<String>,
+    /// When the verdict blames a key: what the keystore's certificate of that name really is.
+    pub name_clash: Option<NameClash>,
+    /// Not trusted as sent, but trusted when the same certificates come in order (leaf, then
+    /// each one's issuer): Java then validates them as sent, without the path builder's limits.
+    pub in_order_helps: bool,
+    /// The server certificate itself is what Java refuses (dates, algorithm, usage): no
+    /// keystore change repairs it.
+    pub leaf_fault: bool,
+}
+
+/// The keystore holds a certificate with the name of the chain's issuer, and Java did not
+/// take it: why, as far as the keys show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameClash {
+    /// Its key does not verify the chain: another key than the CA that signed it.
+    OtherKey { alias: String, subject: String },
+    /// Its key verifies the chain; only the key identifier the chain's AKI names differs.
+    SameKeyOtherId { alias: String, subject: String },
+    /// The server appended its own, stale copy of that root (another key); the keystore's
+    /// root did sign the certificate below it, and Java validates the chain as sent.
+    StaleRootSent { alias: String, subject: String },
+    /// The keystore trusts an earlier certificate of this self-signed server (same name and
+    /// key, not a CA): Java takes it as an anchor and then refuses it, as it is no CA.
+    OldServerCertificate { alias: String },
 }
 
 /// Judges `presented` (leaf first) against `store`, and when Java would not trust it, asks
@@ -89,12 +113,97 @@ pub fn assess(
     } else {
         fixes(presented, store, catalog, now)
     };
+    let name_clash = name_clash(&verdict, store);
+    let leaf_fault = !verdict.trusted
+        && presented
+            .first()
+            .and_then(|d| Certificate::parse(d).ok())
+            .is_some_and(|leaf| pkix::leaf_fault(&leaf, now).is_some());
+    let in_order_helps = !verdict.trusted && {
+        let ordered = in_order(presented);
+        ordered.as_slice() != presented && pkix::judge(&ordered, store, None, now).trusted
+    };
     Report {
         verdict,
         fix_cas,
         entrust_distrust,
         warnings,
+        name_clash,
+        in_order_helps,
+        leaf_fault,
     }
+}
+
+/// The presented certificates as a server should send them: the leaf, then the issuer of each
+/// (the sent certificate whose key verifies it), up to a self-issued one.
+fn in_order(presented: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let parsed: Vec<Option<Certificate>> = presented
+        .iter()
+        .map(|d| Certificate::parse(d).ok())
+        .collect();
+    let mut used = vec![0usize];
+    while let Some(Some(cur)) = used.last().map(|&i| parsed.get(i).and_then(Option::as_ref)) {
+        if cur.self_issued && used.len() > 1 {
+            break;
+        }
+        let next = (0..parsed.len()).find(|&j| {
+            !used.contains(&j)
+                && parsed[j].as_ref().is_some_and(|p| {
+                    p.subject_key == cur.issuer_key
+                        && crate::cert::verify_signature(cur, p) == crate::cert::SigCheck::Valid
+                })
+        });
+        match next {
+            Some(j) => used.push(j),
+            None => break,
+        }
+    }
+    used.into_iter()
+        .filter_map(|i| presented.get(i).cloned())
+        .collect()
+}
+
+fn name_clash(verdict: &Verdict, store: &AnchorSet) -> Option<NameClash> {
+    use pkix::ProblemCode;
+    let code = verdict.problem.as_ref()?.code;
+    if code == ProblemCode::AnchorNotCa {
+        let leaf = &verdict.path.first()?.cert;
+        return store
+            .anchors()
+            .iter()
+            .find(|a| leaf.self_issued && a.cert.same_name_and_key(leaf))
+            .map(|a| NameClash::OldServerCertificate {
+                alias: a.alias.clone(),
+            });
+    }
+    if !matches!(code, ProblemCode::AkiKeyMismatch | ProblemCode::Signature) {
+        return None;
+    }
+    let top = verdict.path.last()?;
+    let below = verdict.path.len().checked_sub(2).map(|i| &verdict.path[i]);
+    let named = store
+        .anchors()
+        .iter()
+        .filter(|a| a.cert.subject_key == top.cert.issuer_key && a.cert.der != top.cert.der);
+    let mut found = None;
+    for a in named {
+        let (alias, subject) = (a.alias.clone(), a.cert.subject.clone());
+        let signs = |c: &Certificate| {
+            crate::cert::verify_signature(c, &a.cert) == crate::cert::SigCheck::Valid
+        };
+        if top.cert.self_issued
+            && a.cert.spki != top.cert.spki
+            && below.is_some_and(|b| signs(&b.cert))
+        {
+            return Some(NameClash::StaleRootSent { alias, subject });
+        }
+        if signs(&top.cert) {
+            found = Some(NameClash::SameKeyOtherId { alias, subject });
+        } else if found.is_none() {
+            found = Some(NameClash::OtherKey { alias, subject });
+        }
+    }
+    found
 }
 
 /// A warning when the server certificate does not name `host`: Java's HTTPS clients then
@@ -119,13 +228,22 @@ pub fn hostname_warning(presented: &[Vec<u8>], host: &str) -> Option<String> {
     ))
 }
 
-/// An Entrust root: the JDK lists five by fingerprint (EntrustTLSPolicy), all with an O of
-/// "Entrust, Inc." or "Entrust.net"; any self-issued certificate so named is treated alike.
+/// The SHA-256 fingerprints of the five Entrust roots JDK-8337664 distrusts
+/// (`EntrustTLSPolicy`: entrustevca, entrustrootcaec1, entrustrootcag2, entrustrootcag4,
+/// entrust2048ca). The JDK goes by these, not by names: a private CA named like Entrust is
+/// not distrusted.
+const ENTRUST_ROOTS_SHA256: [&str; 5] = [
+    "73C176434F1BC6D5ADF45B0E76E727287C8DE57616C1E6E6141A2B2CBC7D8E4C",
+    "02ED0EB28C14DA45165C566791700D6451D7FB56F0B2AB1D3B8EB070E56EDFF5",
+    "43DF5774B03E7FEF5FE40D931A7BEDF1BB2E6B42738C4E6D3841103D3AA7F339",
+    "DB3517D1F6732A2D5AB97C533EC70779EE3270A62FB4AC4238372460E6F01E88",
+    "6DC47172E01CBCB0BF62580D895FE2B8AC9AD4F873801E0C10B9C837D21EB177",
+];
+
 fn is_entrust_root(f: &Certificate) -> bool {
-    f.self_issued
-        && f.organizations
-            .iter()
-            .any(|o| o.to_ascii_lowercase().starts_with("entrust"))
+    ENTRUST_ROOTS_SHA256
+        .iter()
+        .any(|fp| fp.eq_ignore_ascii_case(&f.sha256))
 }
 
 /// The catalog CAs that would anchor the chain, the most useful group only: roots the
@@ -140,6 +258,13 @@ fn fixes(
         .iter()
         .filter_map(|d| Certificate::parse(d).ok())
         .collect();
+    // A fault of the server certificate itself: no import can repair it, so none is offered.
+    if sent
+        .first()
+        .is_some_and(|leaf| pkix::leaf_fault(leaf, now).is_some())
+    {
+        return Vec::new();
+    }
     let mut groups: [Vec<FixCa>; 3] = Default::default();
     for ca in &catalog.cas {
         let Some(der) = &ca.der else { continue };
@@ -323,6 +448,26 @@ mod tests {
         assert!(
             read_chain(b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n").is_err()
         );
+    }
+
+    #[test]
+    fn entrust_roots_go_by_fingerprint() {
+        let pem = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("certs/pem/entrust-root-certification-authority-g2.pem"),
+        )
+        .expect("built-in PEM");
+        let der = read_chain(&pem).expect("PEM").remove(0);
+        let genuine = Certificate::parse(&der).expect("parses");
+        assert!(is_entrust_root(&genuine));
+        // Its own intermediate is named "Entrust" too, and is no root of the policy.
+        let pem = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("certs/pem/entrust-certification-authority-l1k.pem"),
+        )
+        .expect("built-in PEM");
+        let der = read_chain(&pem).expect("PEM").remove(0);
+        assert!(!is_entrust_root(&Certificate::parse(&der).expect("parses")));
     }
 
     #[test]

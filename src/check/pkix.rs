@@ -2,11 +2,13 @@
 //! (docs/check.md): `PKIXValidator.engineValidate` decides
 //! between validating the chain as sent and building a path; `PKIXCertPathValidator` with
 //! `AdaptableX509CertSelector` picks anchors by subject and AKI (the path builder,
-//! `ForwardBuilder`, by subject alone); the checkers verify
+//! `SunCertPathBuilder`/`ForwardBuilder`, by subject alone, in `PKIXCertComparator`'s order,
+//! backtracking, and giving up a step on successive self-issued certificates); the checkers verify
 //! signatures, dates, CA flags, path lengths, key usages and critical extensions;
 //! `verifyTrustAnchor` insists on a CA anchor; `EndEntityChecker` on a TLS server leaf.
 //!
 //! Not re-enacted (documented in docs/check.md): name constraints, certificate policies,
+//! per-JDK-version algorithm rule sets,
 //! revocation, the "SHA1 jdkCA" constraint (it depends on which roots a JDK ships) and the
 //! hostname, which `checkServerTrusted` does not look at either.
 
@@ -79,6 +81,7 @@ pub enum ProblemCode {
     Malformed,
     Signature,
     Expired,
+    SuccessiveSelfIssued,
 }
 
 impl ProblemCode {
@@ -104,6 +107,7 @@ impl ProblemCode {
             ProblemCode::Malformed => "malformed",
             ProblemCode::Signature => "signature",
             ProblemCode::Expired => "expired",
+            ProblemCode::SuccessiveSelfIssued => "successive-self-issued",
         }
     }
 }
@@ -280,6 +284,21 @@ impl<'a> Ctx<'a> {
                         }],
                         problem: None,
                     };
+                }
+                // A fault of the server certificate itself fails every path Java could take
+                // (the validator's checkers and the builder's target selector alike), and no
+                // keystore change repairs it: it is named first.
+                if let Some(p) = leaf_fault(&chain[0], self.now) {
+                    return refuse(
+                        vec![Step {
+                            cert: chain[0].clone(),
+                            how: How::Presented,
+                            alias: None,
+                            position: Some(1),
+                        }],
+                        p.code,
+                        p.message,
+                    );
                 }
             } else if self.trusted_as_is(&chain[i]) {
                 return self.finish(self.validate((0..i).collect(), Some(i)));
@@ -619,6 +638,19 @@ impl<'a> Ctx<'a> {
                 self.too_complex(path);
                 return false;
             }
+            // AlgorithmChecker comes before BasicChecker (the signature).
+            if let Some(why) = c.weak_signature.as_ref().or(c.weak_key.as_ref()) {
+                self.record(
+                    RANK_PATH,
+                    path,
+                    ProblemCode::WeakAlgorithm,
+                    format!(
+                        "certificate {} is refused by Java's algorithm constraints: {why}",
+                        c.subject
+                    ),
+                );
+                return false;
+            }
             let r = self.sig(idx, signer);
             if r == SigCheck::Invalid && from_top == 1 && c.self_issued {
                 self.record(
@@ -644,18 +676,6 @@ impl<'a> Ctx<'a> {
             }
             if let Some((code, message)) = self.dates_problem(c) {
                 self.record(RANK_PATH, path, code, message);
-                return false;
-            }
-            if let Some(why) = c.weak_signature.as_ref().or(c.weak_key.as_ref()) {
-                self.record(
-                    RANK_PATH,
-                    path,
-                    ProblemCode::WeakAlgorithm,
-                    format!(
-                        "certificate {} is refused by Java's algorithm constraints: {why}",
-                        c.subject
-                    ),
-                );
                 return false;
             }
             if !is_target {
@@ -774,48 +794,38 @@ impl<'a> Ctx<'a> {
         if self.spent.get() > BUDGET || self.stopped.get() {
             return None;
         }
+        // ForwardBuilder.getMatchingCerts: the anchors and the sent certificates with the
+        // subject of c's issuer. One that repeats the subject and key of a certificate already
+        // on the path is dropped ("cert with repeated subject, public key, and
+        // subjectAltNames"), anchors included.
+        let repeated = |f: &Certificate| path.iter().any(|&i| self.chain[i].same_name_and_key(f));
         let mut any_issuer = false;
-        // Anchors first: a path is complete when an anchor issued the current certificate.
         let mut anchors: Vec<usize> = (0..self.anchors.len())
             .filter(|&a| self.anchors[a].cert.subject_key == c.issuer_key)
             .collect();
-        anchors.sort_by_key(|&a| anchor_not_ca(&self.anchors[a].cert).is_some());
-        for a in anchors {
-            any_issuer = true;
-            if self.selector_miss(c, &self.anchors[a].cert, true).is_some() {
-                continue;
-            }
-            if !self.spend() {
-                self.too_complex(path);
-                return None;
-            }
-            let r = self.sig(cur, Signer::Anchor(a));
-            if r != SigCheck::Valid {
-                let (code, msg) = self.sig_problem(cur, Signer::Anchor(a), r);
-                self.record(RANK_ANCHOR_KEY, path, code, msg);
-                continue;
-            }
-            if self.path_ok(path, a) {
-                // Java stops at the first path it builds, whatever verifyTrustAnchor says.
-                return self.accept(path, a);
-            }
-        }
+        any_issuer |= !anchors.is_empty();
+        // ForwardBuilder adds the matching anchors in the order of its HashSet of trusted
+        // certificates, keyed by the hash of their encodings.
+        let anchor_cap = hash_set_capacity(self.anchors.len());
+        anchors.sort_by_key(|&a| java_bucket(&self.anchors[a].cert.der, anchor_cap));
+        anchors.retain(|&a| {
+            let f = &self.anchors[a].cert;
+            self.selector_miss(c, f, true).is_none() && !repeated(f)
+        });
         self.record_selector_misses(path, cur, true);
         let intermediates = path
             .iter()
             .filter(|&&i| i != 0 && !self.chain[i].self_issued)
             .count();
+        let mut sent: Vec<usize> = Vec::new();
         for j in 0..self.chain.len() {
             let p = &self.chain[j];
             if p.subject_key != c.issuer_key {
                 continue;
             }
             any_issuer = true;
-            // Already on the path (or its name and key are: going round again through a
-            // re-issue reaches nothing new), or an anchor (tried above as one).
-            if path.iter().any(|&i| self.chain[i].same_name_and_key(p))
-                || self.anchors.iter().any(|a| a.cert.der == p.der)
-            {
+            // An anchor sent again is the same element of Java's candidate set: the anchor.
+            if repeated(p) || self.anchors.iter().any(|a| a.cert.der == p.der) {
                 continue;
             }
             if self.selector_miss(c, p, true).is_some() {
@@ -850,23 +860,101 @@ impl<'a> Ctx<'a> {
                 );
                 continue;
             }
+            sent.push(j);
+        }
+        // CollectionCertStore answers with a HashSet of the matching certificates.
+        let sent_cap = hash_set_capacity(sent.len());
+        sent.sort_by_key(|&j| java_bucket(&self.chain[j].der, sent_cap));
+        // PKIXCertComparator: a candidate whose key identifier is the AKI of c first, then one
+        // whose issuer is an anchor's subject; among equals (the comparator then answers -1)
+        // the TreeSet puts the one added later first, and the anchors are added before the
+        // sent certificates. So when two candidates tie, Java's choice hangs on the hashes
+        // of their encodings, not on the order the server sent them: it is re-enacted.
+        let mut candidates: Vec<(Signer, usize)> = anchors
+            .into_iter()
+            .map(Signer::Anchor)
+            .chain(sent.into_iter().map(Signer::Chain))
+            .enumerate()
+            .map(|(order, s)| (s, order))
+            .collect();
+        let want = c.aki.as_ref().and_then(|k| k.key_id.as_ref());
+        candidates.sort_by_key(|&(s, order)| {
+            let f = self.signer_facts(s);
+            let skid = want.is_some() && f.ski.as_ref() == want;
+            let under_anchor = self
+                .anchors
+                .iter()
+                .any(|a| a.cert.subject_key == f.issuer_key);
+            (!skid, !under_anchor, std::cmp::Reverse(order))
+        });
+        for (s, _) in candidates {
             if !self.spend() {
                 self.too_complex(path);
                 return None;
             }
-            let r = self.sig(cur, Signer::Chain(j));
-            if r != SigCheck::Valid {
-                let (code, msg) = self.sig_problem(cur, Signer::Chain(j), r);
-                self.record(RANK_INTERMEDIATE, path, code, msg);
-                continue;
-            }
-            // Expired or non-CA candidates are followed anyway: no path through them
-            // validates, and the explanation then names the real fault.
-            path.push(j);
-            let found = self.extend(path);
-            path.pop();
-            if found.is_some() || self.stopped.get() {
-                return found;
+            match s {
+                // isPathCompleted, then the final verification of the whole path (signatures
+                // included); a failure there only moves on to the next candidate.
+                Signer::Anchor(a) => {
+                    if self.path_ok(path, a) {
+                        // Java stops at the first path it builds, whatever verifyTrustAnchor
+                        // says.
+                        return self.accept(path, a);
+                    }
+                }
+                Signer::Chain(j) => {
+                    let p = &self.chain[j];
+                    // ForwardBuilder.verifyCert: critical extensions and keyCertSign now, the
+                    // signature only when the path is complete.
+                    if !p.unknown_critical.is_empty() {
+                        self.record(
+                            RANK_INTERMEDIATE,
+                            path,
+                            ProblemCode::CriticalExtension,
+                            format!(
+                                "certificate {} has critical extensions Java does not recognise: {}",
+                                p.subject,
+                                p.unknown_critical.join(", ")
+                            ),
+                        );
+                        continue;
+                    }
+                    if let Some((_, false)) = p.key_usage {
+                        self.record(
+                            RANK_INTERMEDIATE,
+                            path,
+                            ProblemCode::KeyUsage,
+                            format!(
+                                "certificate {} issues certificates but its KeyUsage lacks keyCertSign",
+                                p.subject
+                            ),
+                        );
+                        continue;
+                    }
+                    // SunCertPathBuilder: when the last certificate on the path and this
+                    // candidate are both self-issued, the search at this level ends ("Successive
+                    // certs are self-issued"): the candidates after it are not tried.
+                    if c.self_issued && p.self_issued {
+                        self.record(
+                            RANK_PATH,
+                            path,
+                            ProblemCode::SuccessiveSelfIssued,
+                            format!(
+                                "the chain carries two self-issued certificates of {} (key-rollover links, serials {} and {}); Java's path builder refuses to put them in a row and gives up on the other candidates",
+                                p.subject,
+                                hex_upper(&c.serial),
+                                hex_upper(&p.serial)
+                            ),
+                        );
+                        return None;
+                    }
+                    path.push(j);
+                    let found = self.extend(path);
+                    path.pop();
+                    if found.is_some() || self.stopped.get() {
+                        return found;
+                    }
+                }
             }
         }
         if !any_issuer {
@@ -879,6 +967,71 @@ impl<'a> Ctx<'a> {
         }
         None
     }
+}
+
+/// What makes Java refuse a server certificate whatever the keystore holds (short of holding
+/// that very certificate): its dates, an algorithm its constraints forbid (the
+/// AlgorithmChecker runs before the signature is even looked at, so an MD5 signature is
+/// refused, never "maybe accepted"), or a usage that is not a TLS server's.
+pub fn leaf_fault(leaf: &Certificate, now: OffsetDateTime) -> Option<Problem> {
+    let (code, message) = if now > leaf.not_after {
+        (
+            ProblemCode::Expired,
+            format!(
+                "the server certificate {} expired on {}",
+                leaf.subject,
+                ymd(leaf.not_after)
+            ),
+        )
+    } else if now < leaf.not_before {
+        (
+            ProblemCode::NotYetValid,
+            format!(
+                "the server certificate {} is not valid before {}",
+                leaf.subject,
+                ymd(leaf.not_before)
+            ),
+        )
+    } else if let Some(why) = leaf.weak_signature.as_ref().or(leaf.weak_key.as_ref()) {
+        (
+            ProblemCode::WeakAlgorithm,
+            format!(
+                "the server certificate {} is refused by Java's algorithm constraints (jdk.certpath.disabledAlgorithms): {why}",
+                leaf.subject
+            ),
+        )
+    } else if let Some(why) = server_usage_problem(leaf) {
+        (
+            ProblemCode::ServerUsage,
+            format!("server certificate {}: {why}", leaf.subject),
+        )
+    } else {
+        return None;
+    };
+    Some(Problem { code, message })
+}
+
+/// `Arrays.hashCode(byte[])` of a certificate's encoding: `Certificate.hashCode()`.
+fn java_hash(der: &[u8]) -> i32 {
+    der.iter().fold(1i32, |h, &b| {
+        h.wrapping_mul(31).wrapping_add(i32::from(b as i8))
+    })
+}
+
+/// The table size of a `java.util.HashSet` after `n` additions (16, doubled past 3/4 full).
+fn hash_set_capacity(n: usize) -> u32 {
+    let mut cap: u32 = 16;
+    while n > (cap as usize) * 3 / 4 && cap < 1 << 30 {
+        cap *= 2;
+    }
+    cap
+}
+
+/// The bucket a `HashMap` of `cap` buckets puts `der` in: iteration goes by bucket (and by
+/// insertion within one, which the stable sort keeps).
+fn java_bucket(der: &[u8], cap: u32) -> u32 {
+    let h = java_hash(der) as u32;
+    (h ^ (h >> 16)) & (cap - 1)
 }
 
 fn valid_at(c: &Certificate, t: OffsetDateTime) -> bool {

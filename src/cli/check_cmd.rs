@@ -17,7 +17,7 @@ use crate::catalog::Catalog;
 use crate::cert::{ymd, Certificate};
 use crate::check::intercept::{self, Evidence, Interception, RootFound};
 use crate::check::pkix::ProblemCode;
-use crate::check::{self, tls, AnchorSet, How, Importable, Report, Step, Target};
+use crate::check::{self, tls, AnchorSet, How, Importable, NameClash, Report, Step, Target};
 use crate::ops;
 use crate::proxy::{Proxy, ProxyRules};
 
@@ -469,6 +469,11 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
         "the server"
     };
     let problem = report.verdict.problem.as_ref()?;
+    if report.in_order_helps {
+        return Some(format!(
+            "have {sender} send its chain in order (the server certificate, then the certificate of its issuer, and so on): Java then trusts it with this keystore"
+        ));
+    }
     let issuer = report
         .verdict
         .path
@@ -482,18 +487,40 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
         ProblemCode::NoAnchors => format!(
             "no Azure catalog CA anchors this chain: import the certificate of {issuer} (keytool -importcert)"
         ),
-        ProblemCode::AkiKeyMismatch | ProblemCode::Signature => format!(
-            "the keystore's certificate named {issuer} has another key than the CA that signed this chain: import that CA's current certificate (keytool -importcert)"
-        ),
+        ProblemCode::AkiKeyMismatch | ProblemCode::Signature => match &report.name_clash {
+            Some(NameClash::OtherKey { alias, .. }) => format!(
+                "the keystore's certificate named {issuer} (alias {alias}) has another key than the CA that signed this chain: import that CA's current certificate (keytool -importcert)"
+            ),
+            Some(NameClash::SameKeyOtherId { alias, .. }) => format!(
+                "the keystore's {issuer} (alias {alias}) has the right key but not the key identifier the chain's AKI names, and Java matches by it when the chain is sent in order: import the certificate of {issuer} whose key identifier the chain names (keytool -importcert)"
+            ),
+            Some(NameClash::OldServerCertificate { .. }) | None => format!(
+                "a signature on the chain does not verify with its issuer's key: the chain {sender} presents is broken; no keystore change helps"
+            ),
+            Some(NameClash::StaleRootSent { alias, .. }) => format!(
+                "{sender} appends its own copy of {issuer} with another key; the keystore's (alias {alias}) signed the certificate below it, but Java validates the chain as sent: have {sender} stop sending that stale root"
+            ),
+        },
         ProblemCode::AkiSerialMismatch => format!(
             "the chain asks for the exact certificate of {issuer} with the serial its AKI names, which the keystore lacks: import that certificate (keytool -importcert)"
         ),
-        ProblemCode::Expired | ProblemCode::NotYetValid => format!(
-            "{sender} must present certificates that are valid now; no keystore change helps"
-        ),
-        ProblemCode::AnchorNotCa => {
-            "replace that keystore entry with the certificate of the CA itself".into()
+        ProblemCode::Expired | ProblemCode::NotYetValid
+            if report.leaf_fault =>
+        {
+            format!("{sender} must present a server certificate that is valid now; no keystore change helps")
         }
+        ProblemCode::Expired | ProblemCode::NotYetValid => format!(
+            "{sender} must present CA certificates that are valid now (a keystore holding a valid certificate with the same name and key as the expired one would also do)"
+        ),
+        ProblemCode::AnchorNotCa => match &report.name_clash {
+            Some(NameClash::OldServerCertificate { alias }) => format!(
+                "the keystore trusts an earlier certificate of this self-signed server (alias {alias}); import the server certificate {sender} now presents (keytool -importcert -alias {alias}, after deleting the old entry)"
+            ),
+            _ => "replace that keystore entry with the certificate of the CA itself".into(),
+        },
+        ProblemCode::SuccessiveSelfIssued => format!(
+            "have {sender} send only the rollover certificate that links its CA to the keystore's (or none of them), or import the current certificate of {issuer} (keytool -importcert)"
+        ),
         ProblemCode::UnsupportedAlgorithm => {
             "azure-cacerts cannot decide this chain; test with the Java application itself".into()
         }

@@ -22,7 +22,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use serde_json::Value;
 use time::{Duration as Span, OffsetDateTime};
 
-const PASS: &str = "changeit";
+pub(crate) const PASS: &str = "changeit";
 
 // ---------------------------------------------------------------- certificates
 
@@ -33,7 +33,12 @@ fn dn(cn: &str) -> rcgen::DistinguishedName {
     d
 }
 
-fn ca_params(cn: &str, serial: u64, from: OffsetDateTime, to: OffsetDateTime) -> CertificateParams {
+pub(crate) fn ca_params(
+    cn: &str,
+    serial: u64,
+    from: OffsetDateTime,
+    to: OffsetDateTime,
+) -> CertificateParams {
     let mut p = CertificateParams::default();
     p.distinguished_name = dn(cn);
     p.serial_number = Some(SerialNumber::from(serial));
@@ -45,7 +50,7 @@ fn ca_params(cn: &str, serial: u64, from: OffsetDateTime, to: OffsetDateTime) ->
     p
 }
 
-fn leaf_params(cn: &str, serial: u64) -> CertificateParams {
+pub(crate) fn leaf_params(cn: &str, serial: u64) -> CertificateParams {
     let now = OffsetDateTime::now_utc();
     let mut p = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
         .expect("leaf params");
@@ -348,7 +353,7 @@ fn pki() -> Pki {
     }
 }
 
-fn pem(ders: &[&[u8]]) -> String {
+pub(crate) fn pem(ders: &[&[u8]]) -> String {
     let mut out = String::new();
     for d in ders {
         out.push_str(&pem_one(d));
@@ -381,7 +386,7 @@ fn pem_one(der: &[u8]) -> String {
 }
 
 /// A JKS with exactly these trusted certificates, written by our own codec.
-fn keystore(path: &Path, anchors: &[(&str, &[u8])]) {
+pub(crate) fn keystore(path: &Path, anchors: &[(&str, &[u8])]) {
     let data = std::fs::read(common::sample("jks-jdk17.jks")).unwrap();
     let mut ks = Keystore::parse(&data, None, Some(PASS)).unwrap();
     ks.remove_entry("myca").unwrap();

@@ -10,6 +10,7 @@ mod ansible_role;
 mod catalog_cmd;
 mod catalog_page;
 mod check_chain;
+mod check_matrix;
 mod check_tls;
 mod custom_ca;
 mod doc_examples;
