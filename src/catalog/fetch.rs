@@ -258,17 +258,7 @@ fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, Catalo
     // Only what has no pinned copy is downloaded: a row whose thumbprint the built-in catalog
     // pins already carries those bytes (live::merge). That is the page's new CAs and the
     // listed or extra CAs the built-in catalog knows only by thumbprint.
-    let mut origins: Vec<CaOrigin> = catalog
-        .cas
-        .iter()
-        .map(|c| {
-            if c.der.is_some() {
-                CaOrigin::BuiltIn
-            } else {
-                CaOrigin::Unavailable
-            }
-        })
-        .collect();
+    let mut origins = origins_of(&catalog, CaOrigin::BuiltIn);
     let from_page: std::collections::HashSet<usize> = merged.from_page.iter().copied().collect();
     let jobs: Vec<usize> = (0..catalog.cas.len())
         .filter(|&i| {

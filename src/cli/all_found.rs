@@ -150,11 +150,7 @@ pub fn import(
         let programs = Some(o.store.programs.iter().map(ProgramJson::of).collect());
         match &o.result {
             Ok(outcome) => {
-                let (mut warnings, notes) = render::outcome_notices(outcome);
-                warnings.extend(render::keystore_warnings(
-                    &outcome.keystore,
-                    outcome.written.is_some(),
-                ));
+                let (warnings, notes) = render::outcome_notices(outcome);
                 for w in warnings {
                     output::warn(w);
                 }

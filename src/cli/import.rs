@@ -68,11 +68,7 @@ pub fn run(args: &ImportArgs, g: &GlobalOpts) -> CliResult<i32> {
         },
         r => r?,
     };
-    let (mut warnings, notes) = render::outcome_notices(&outcome);
-    warnings.extend(render::keystore_warnings(
-        &outcome.keystore,
-        outcome.written.is_some(),
-    ));
+    let (warnings, notes) = render::outcome_notices(&outcome);
     for w in warnings {
         output::warn(w);
     }

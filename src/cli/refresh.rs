@@ -164,26 +164,29 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
             )
         })
     };
+    // A run that stops before any keystore is touched is still a run the log records.
+    let stopped = |failure: Failure, source: &str, fallback: bool| -> Failure {
+        for t in &targets {
+            if let Some(f) = log(&LogLine {
+                stamp: stamp.clone(),
+                keystore: t.label.clone(),
+                source: source.into(),
+                fallback,
+                result: LogResult::Error {
+                    exit: failure.exit_code(),
+                    message: failure.to_string(),
+                },
+            }) {
+                output::error(&f);
+            }
+        }
+        failure
+    };
     let choice = match job::catalog_with_fallback(&spec, &DownloadBar::new(g, &spec), now.date()) {
         Ok(choice) => choice,
         Err(e) => {
-            // A run that stops before any keystore is touched is still a run the log records.
-            let failure = Failure::from(&e);
-            for t in &targets {
-                if let Some(f) = log(&LogLine {
-                    stamp: stamp.clone(),
-                    keystore: t.label.clone(),
-                    source: if spec.is_online() { "live" } else { "built-in" }.into(),
-                    fallback: false,
-                    result: LogResult::Error {
-                        exit: failure.exit_code(),
-                        message: failure.to_string(),
-                    },
-                }) {
-                    output::error(&f);
-                }
-            }
-            return Err(failure);
+            let source = if spec.is_online() { "live" } else { "built-in" };
+            return Err(stopped(Failure::from(&e), source, false));
         }
     };
     for w in &choice.warnings {
@@ -192,27 +195,8 @@ pub fn run(args: &RefreshArgs, g: &GlobalOpts) -> CliResult<i32> {
     let catalog = &choice.catalog;
     let source = catalog.source.as_str();
     // Read once for every keystore: the same files, the same pins.
-    let loaded = match crate::custom::load(&args.custom.request(&args.net.pins()?)?, catalog) {
-        Ok(l) => l,
-        Err(e) => {
-            let failure = Failure::from(&e);
-            for t in &targets {
-                if let Some(f) = log(&LogLine {
-                    stamp: stamp.clone(),
-                    keystore: t.label.clone(),
-                    source: source.into(),
-                    fallback: choice.fallback.is_some(),
-                    result: LogResult::Error {
-                        exit: failure.exit_code(),
-                        message: failure.to_string(),
-                    },
-                }) {
-                    output::error(&f);
-                }
-            }
-            return Err(failure);
-        }
-    };
+    let loaded = crate::custom::load(&args.custom.request(&args.net.pins()?)?, catalog)
+        .map_err(|e| stopped(Failure::from(&e), source, choice.fallback.is_some()))?;
     for n in super::render::custom_notes(&loaded) {
         output::note(g, n);
     }

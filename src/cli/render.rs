@@ -563,9 +563,11 @@ pub fn unavailable_notice(plan: &Plan) -> Option<String> {
     ))
 }
 
-/// What an import must tell besides its result: warnings (shown even with -q) and notes.
+/// What an import must tell besides its result: warnings (shown even with -q), the
+/// keystore's own among them, and notes.
 pub fn outcome_notices(o: &Outcome) -> (Vec<String>, Vec<String>) {
     let mut warnings = skip_warnings(&o.plan);
+    warnings.extend(keystore_warnings(&o.keystore, o.written.is_some()));
     let mut notes = Vec::new();
     if let Some(w) = &o.written {
         warnings.extend(w.warnings.iter().map(ToString::to_string));

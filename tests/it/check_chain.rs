@@ -7,7 +7,6 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use azure_cacerts::keystore::Keystore;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::Value;
 use time::{Duration as Span, OffsetDateTime};
@@ -282,15 +281,6 @@ fn sample_verdicts_match_java() {
     }
 }
 
-fn jks_with(path: &Path, anchors: &[(&str, &[u8])]) {
-    let data = std::fs::read(common::sample("jks-jdk17.jks")).unwrap();
-    let mut ks = Keystore::parse(&data, None, Some("changeit")).unwrap();
-    for (alias, der) in anchors {
-        ks.add_trusted_cert(alias, der, 1_764_064_800_000).unwrap();
-    }
-    std::fs::write(path, ks.to_bytes(Some("changeit")).unwrap()).unwrap();
-}
-
 /// A path ending at an Entrust root: distrusted by patched JDKs when the server certificate
 /// was issued after 2024-11-11, whatever the keystore holds.
 #[test]
@@ -322,7 +312,7 @@ fn a_root_merely_named_entrust_is_not_distrusted() {
         p.signed_by(&leaf_key, &issuer).unwrap()
     };
     let ks = dir.path().join("entrust.jks");
-    jks_with(&ks, &[("entrust", root.der())]);
+    common::jks_with(&ks, &[("entrust", root.der())]);
 
     let new_leaf = dir.path().join("new.pem");
     std::fs::write(&new_leaf, leaf_at(now - Span::days(3)).pem()).unwrap();

@@ -117,3 +117,13 @@ pub fn copy_writable(src: &Path, dst: &Path) {
     perms.set_readonly(false);
     std::fs::set_permissions(dst, perms).unwrap();
 }
+
+/// A copy of the JDK 17 sample JKS (password changeit) with these trusted certificates added.
+pub fn jks_with(path: &Path, anchors: &[(&str, &[u8])]) {
+    let data = std::fs::read(sample("jks-jdk17.jks")).unwrap();
+    let mut ks = azure_cacerts::keystore::Keystore::parse(&data, None, Some("changeit")).unwrap();
+    for (alias, der) in anchors {
+        ks.add_trusted_cert(alias, der, 1_764_064_800_000).unwrap();
+    }
+    std::fs::write(path, ks.to_bytes(Some("changeit")).unwrap()).unwrap();
+}

@@ -29,6 +29,16 @@ fn fetch(page_url: &str, extra: &[&str]) -> std::process::Output {
     c.output().expect("run azure-cacerts")
 }
 
+/// The CA of a document's `cas` whose `key` is `value`.
+fn ca_where<'a>(doc: &'a serde_json::Value, key: &str, value: &str) -> &'a serde_json::Value {
+    doc["cas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c[key] == value)
+        .unwrap_or_else(|| panic!("no CA with {key} {value}"))
+}
+
 /// Nothing beside `parent` but what was there: no bundle, no temporary directory.
 fn assert_nothing_written(parent: &Path) {
     let left: Vec<_> = std::fs::read_dir(parent)
@@ -224,13 +234,7 @@ fn a_download_that_fails_makes_that_ca_unavailable() {
     );
     assert!(!err.contains("DigiCert Basic RSA CN CA G2"), "{err}");
     let doc = json(&out);
-    let ocsp = doc["cas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["slug"] == "microsoft-tls-g2-ecc-ca-ocsp-02")
-        .unwrap()
-        .clone();
+    let ocsp = ca_where(&doc, "slug", "microsoft-tls-g2-ecc-ca-ocsp-02").clone();
     assert_eq!(ocsp["origin"], "unavailable");
     assert_eq!(ocsp["url"], url);
     assert!(ocsp["download_error"].as_str().unwrap().contains("404"));
@@ -245,13 +249,7 @@ fn a_download_that_fails_makes_that_ca_unavailable() {
         .unwrap();
     assert_eq!(back.status.code(), Some(0), "{}", stderr(&back));
     let b = json(&back);
-    let ocsp = b["cas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["slug"] == "microsoft-tls-g2-ecc-ca-ocsp-02")
-        .unwrap()
-        .clone();
+    let ocsp = ca_where(&b, "slug", "microsoft-tls-g2-ecc-ca-ocsp-02").clone();
     assert_eq!(
         (&ocsp["status"], &ocsp["available"]),
         (&"listed".into(), &false.into())
@@ -269,13 +267,7 @@ fn a_download_that_fails_makes_that_ca_unavailable() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let d = json(&out);
-    let ocsp = d["cas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "Microsoft TLS G2 ECC CA OCSP 02")
-        .unwrap()
-        .clone();
+    let ocsp = ca_where(&d, "name", "Microsoft TLS G2 ECC CA OCSP 02").clone();
     assert_eq!(ocsp["status"], "unavailable");
     assert!(d["summary"]["missing"].as_u64().unwrap() > 0);
 }

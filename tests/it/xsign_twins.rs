@@ -18,7 +18,6 @@ use crate::common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use azure_cacerts::keystore::Keystore;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -206,15 +205,6 @@ fn replica() -> Replica {
 /// A keystore name, its anchors (alias, DER), and whether Java trusts the chain with it.
 type Case<'a> = (&'a str, Vec<(&'a str, &'a [u8])>, bool);
 
-fn jks_with(path: &Path, anchors: &[(&str, &[u8])]) {
-    let data = std::fs::read(common::sample("jks-jdk17.jks")).unwrap();
-    let mut ks = Keystore::parse(&data, None, Some("changeit")).unwrap();
-    for (alias, der) in anchors {
-        ks.add_trusted_cert(alias, der, 1_764_064_800_000).unwrap();
-    }
-    std::fs::write(path, ks.to_bytes(Some("changeit")).unwrap()).unwrap();
-}
-
 #[test]
 fn a_chain_with_an_expired_xsign_is_trusted_exactly_when_the_twin_is_an_anchor() {
     let r = replica();
@@ -239,7 +229,7 @@ fn a_chain_with_an_expired_xsign_is_trusted_exactly_when_the_twin_is_an_anchor()
     let mut stores = Vec::new();
     for (name, anchors, expected) in &cases {
         let ks = r.dir.path().join(format!("{name}.jks"));
-        jks_with(&ks, anchors);
+        common::jks_with(&ks, anchors);
         let out = common::bin()
             .args(["check", "--format", "json", "-k"])
             .arg(&ks)
