@@ -57,6 +57,30 @@ def find_java(java_home):
     sys.exit("no JDK with javac found: pass --java-home DIR")
 
 
+def fsync_cost(exe, ks, fresh, runs):
+    """What the durability costs: the wall time an import spends inside fsync(2) (the
+    temporary file and the directory; the backup too when one is made), read with strace -T.
+    The fsyncs stay whatever they cost; this says how much of the wall time they are."""
+    if not shutil.which("strace"):
+        return "fsync cost: not measured (strace is not installed)"
+    out = []
+    for backup in (False, True):
+        totals, counts = [], []
+        for _ in range(runs):
+            fresh()
+            cmd = ["strace", "-f", "-T", "-e", "trace=fsync,fdatasync", exe, "import", "-k", ks]
+            if not backup:
+                cmd.append("--no-backup")
+            err = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
+            times = [float(line.rsplit("<", 1)[1].rstrip(">")) for line in err.splitlines()
+                     if "fsync(" in line and line.rstrip().endswith(">")]
+            totals.append(sum(times))
+            counts.append(len(times))
+        label = "with backup" if backup else "--no-backup"
+        out.append(f"{statistics.median(counts):.0f} fsyncs, {statistics.median(totals)*1000:.1f} ms ({label})")
+    return "fsync cost of one import (wall time inside fsync, median): " + "; ".join(out)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=10)
@@ -114,12 +138,15 @@ def main():
                  f"dd if='{ks}' of='{ks}.bak' conv=fsync status=none && mv '{ks}.tmp' '{ks}'")
         rows.append(("floor: sha1sum + 2 x dd conv=fsync + mv", median_of(runs, ["sh", "-c", floor], fresh)))
 
+        fsync_note = fsync_cost(exe, ks, fresh, runs)
+
         imp_cpu, imp_wall = rows[4][1]
         width = max(len(r[0]) for r in rows)
         print(f"{'command':<{width}}  {'CPU ms':>9}  {'wall ms':>9}  {'CPU / import':>12}  {'wall / import':>13}")
         for name, (cpu, wall) in rows:
             print(f"{name:<{width}}  {cpu*1000:>9.1f}  {wall*1000:>9.1f}  {cpu/imp_cpu:>12.1f}  {wall/imp_wall:>13.1f}")
         print(f"\n{runs} runs each (median), {os.cpu_count()} cores, {java_home}")
+        print(fsync_note)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

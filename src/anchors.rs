@@ -12,8 +12,9 @@
 //! that. Catalog CAs are never first in a chain, so for them both matches count.)
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use crate::cert::{CertError, Certificate, NameKey};
+use crate::cert::{CertError, Certificate, Identity};
 use crate::keystore::{EntryKind, Keystore};
 
 /// A certificate Java would use as a trust anchor.
@@ -45,18 +46,77 @@ pub fn matches(anchor: &Certificate, cert: &Certificate) -> Option<AnchorMatch> 
     }
 }
 
+/// An anchor found by [`AnchorSet::find`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held<'a> {
+    pub alias: &'a str,
+    pub how: AnchorMatch,
+}
+
+/// One anchor-bearing entry, read only as far as the match needs.
+#[derive(Debug, Clone)]
+struct Entry {
+    alias: String,
+    kind: EntryKind,
+    der: Vec<u8>,
+    /// Where the subject and the key are in `der` (from [`Identity::of`]); None when the
+    /// walk failed, so the entry can match nothing.
+    subject: Option<std::ops::Range<usize>>,
+    spki: Option<std::ops::Range<usize>>,
+    /// Whether the whole certificate parses: Java loads no keystore with one that does not,
+    /// so such an entry is nobody's anchor. Asked only of entries that match something.
+    parses: OnceLock<bool>,
+}
+
+impl Entry {
+    fn new(alias: String, kind: EntryKind, der: Vec<u8>) -> Entry {
+        let span = |part: &[u8], whole: &[u8]| {
+            let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+            start..start + part.len()
+        };
+        let (subject, spki) = match Identity::of(&der) {
+            Ok(id) => (Some(span(id.subject, &der)), Some(span(id.spki, &der))),
+            Err(_) => (None, None),
+        };
+        Entry {
+            alias,
+            kind,
+            der,
+            subject,
+            spki,
+            parses: OnceLock::new(),
+        }
+    }
+
+    fn parses(&self) -> bool {
+        *self
+            .parses
+            .get_or_init(|| Certificate::parse(&self.der).is_ok())
+    }
+}
+
+/// The parsed anchors, for the callers that read them all (`check`, `doctor`).
+#[derive(Debug, Clone, Default)]
+struct Parsed {
+    anchors: Vec<Anchor>,
+    ignored: Vec<(String, CertError)>,
+}
+
+/// The anchors of a keystore. Matching ([`AnchorSet::find`]) reads each entry only as far as
+/// its subject and key; the full [`Certificate`]s are parsed on the first call that needs them
+/// ([`AnchorSet::anchors`]), once.
 #[derive(Debug, Clone, Default)]
 pub struct AnchorSet {
     /// In keystore order.
-    anchors: Vec<Anchor>,
-    /// Entries whose certificate does not parse: (alias, why).
-    ignored: Vec<(String, CertError)>,
-    by_sha256: HashMap<String, usize>,
-    by_name_and_key: HashMap<(NameKey, Vec<u8>), usize>,
+    entries: Vec<Entry>,
+    /// SubjectPublicKeyInfo DER -> entries with that key, in keystore order. Both matches need
+    /// the same key (the same DER has it too), so one index serves both.
+    by_spki: HashMap<Vec<u8>, Vec<usize>>,
+    parsed: OnceLock<Parsed>,
 }
 
 impl AnchorSet {
-    /// Parses each anchor certificate of the keystore once.
+    /// Reads each anchor certificate of the keystore as far as its subject and key.
     pub fn from_keystore(keystore: &Keystore) -> AnchorSet {
         let mut set = AnchorSet::default();
         for e in keystore.entries() {
@@ -64,58 +124,101 @@ impl AnchorSet {
                 continue;
             }
             let Some(der) = e.certs.first() else { continue };
-            match Certificate::parse(der) {
-                Ok(cert) => set.push(Anchor {
-                    alias: e.alias.clone(),
-                    kind: e.kind,
-                    cert,
-                }),
-                Err(why) => set.ignored.push((e.alias.clone(), why)),
-            }
+            set.push_entry(Entry::new(e.alias.clone(), e.kind, der.clone()));
         }
         set
     }
 
-    /// Adds an anchor (check asks "would this CA fix it?" with a copy plus one).
-    pub fn push(&mut self, anchor: Anchor) {
-        let i = self.anchors.len();
-        // The first entry wins: it is the one keytool -list shows first for duplicates.
-        self.by_sha256
-            .entry(anchor.cert.sha256.clone())
-            .or_insert(i);
-        self.by_name_and_key
-            .entry((anchor.cert.subject_key.clone(), anchor.cert.spki.clone()))
-            .or_insert(i);
-        self.anchors.push(anchor);
+    fn push_entry(&mut self, entry: Entry) {
+        let i = self.entries.len();
+        if let Some(r) = &entry.spki {
+            self.by_spki
+                .entry(entry.der[r.clone()].to_vec())
+                .or_default()
+                .push(i);
+        }
+        self.entries.push(entry);
     }
 
-    /// The anchor that makes Java trust `cert` as it is, if any.
-    pub fn find(&self, cert: &Certificate) -> Option<(&Anchor, AnchorMatch)> {
-        if let Some(&i) = self.by_sha256.get(&cert.sha256) {
-            return Some((&self.anchors[i], AnchorMatch::Exact));
+    /// Adds an anchor (check asks "would this CA fix it?" with a copy plus one).
+    pub fn push(&mut self, anchor: Anchor) {
+        self.parsed();
+        let entry = Entry::new(anchor.alias.clone(), anchor.kind, anchor.cert.der.clone());
+        let _ = entry.parses.set(true);
+        self.push_entry(entry);
+        if let Some(p) = self.parsed.get_mut() {
+            p.anchors.push(anchor);
         }
-        self.by_name_and_key
-            .get(&(cert.subject_key.clone(), cert.spki.clone()))
-            .map(|&i| (&self.anchors[i], AnchorMatch::SameNameAndKey))
+    }
+
+    /// The anchor that makes Java trust the certificate `der` as it is, if any. The first
+    /// entry wins (the one keytool -list shows first for duplicates), an exact copy before a
+    /// certificate with the same name and key.
+    pub fn find(&self, der: &[u8]) -> Option<Held<'_>> {
+        let id = Identity::of(der).ok()?;
+        let candidates = self.by_spki.get(id.spki)?;
+        let entries = || candidates.iter().map(|&i| &self.entries[i]);
+        if let Some(e) = entries().find(|e| e.der == der && e.parses()) {
+            return Some(Held {
+                alias: &e.alias,
+                how: AnchorMatch::Exact,
+            });
+        }
+        // Equal DER of the names is an equal name; only a different encoding needs the
+        // canonical form (X500Principal.equals), computed once for `der`.
+        let mut ours = None;
+        entries()
+            .find(|e| {
+                let Some(range) = e.subject.clone() else {
+                    return false;
+                };
+                let subject = &e.der[range];
+                let same = subject == id.subject || {
+                    let theirs = Identity { subject, ..id }.subject_key();
+                    theirs.is_some() && theirs == *ours.get_or_insert_with(|| id.subject_key())
+                };
+                same && e.parses()
+            })
+            .map(|e| Held {
+                alias: &e.alias,
+                how: AnchorMatch::SameNameAndKey,
+            })
+    }
+
+    fn parsed(&self) -> &Parsed {
+        self.parsed.get_or_init(|| {
+            let mut p = Parsed::default();
+            for e in &self.entries {
+                match Certificate::parse(&e.der) {
+                    Ok(cert) => p.anchors.push(Anchor {
+                        alias: e.alias.clone(),
+                        kind: e.kind,
+                        cert,
+                    }),
+                    Err(why) => p.ignored.push((e.alias.clone(), why)),
+                }
+            }
+            p
+        })
     }
 
     /// The anchors in keystore order.
     pub fn anchors(&self) -> &[Anchor] {
-        &self.anchors
+        &self.parsed().anchors
     }
 
     /// Entries left out because their certificate does not parse: (alias, why). Java would
     /// not load such a keystore at all.
     pub fn ignored(&self) -> &[(String, CertError)] {
-        &self.ignored
+        &self.parsed().ignored
     }
 
     pub fn len(&self) -> usize {
-        self.anchors.len()
+        self.anchors().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.anchors.is_empty()
+        self.anchors().is_empty()
     }
 }
 
@@ -157,7 +260,7 @@ mod tests {
                 .anchors()
                 .iter()
                 .find_map(|a| matches(&a.cert, &cert).map(|m| (a.alias.clone(), m)));
-            let indexed = set.find(&cert).map(|(a, m)| (a.alias.clone(), m));
+            let indexed = set.find(&cert.der).map(|h| (h.alias.to_string(), h.how));
             assert_eq!(scan, indexed, "{}", cert.subject);
         }
     }

@@ -185,7 +185,20 @@ pub fn check_regular(path: &Path, meta: &fs::Metadata) -> Result<(), FsioError> 
 /// Reads at most `limit` bytes from `reader` (it reads `limit + 1` to tell "exactly
 /// `limit`" from "more"). `path` only names the file in errors.
 pub fn read_bounded(reader: impl Read, path: &Path, limit: u64) -> Result<Vec<u8>, FsioError> {
-    let mut buf = Vec::new();
+    read_bounded_sized(reader, path, limit, 0)
+}
+
+/// [`read_bounded`] into a buffer sized for `expected` bytes (the length the metadata gave), so
+/// a keystore is read in one allocation instead of a doubling series of copies. One byte more
+/// than expected is room to see that the file grew.
+pub fn read_bounded_sized(
+    reader: impl Read,
+    path: &Path,
+    limit: u64,
+    expected: u64,
+) -> Result<Vec<u8>, FsioError> {
+    let capacity = expected.min(limit).saturating_add(1);
+    let mut buf = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     reader
         .take(limit.saturating_add(1))
         .read_to_end(&mut buf)
@@ -227,9 +240,7 @@ fn read_checked(path: &Path, limit: u64, follow: bool) -> Result<Vec<u8>, FsioEr
     // What was opened, not what the path named a moment ago.
     let opened = file.metadata().map_err(io_err)?;
     check_regular(path, &opened)?;
-    let mut bytes = read_bounded(&file, path, limit)?;
-    bytes.shrink_to_fit();
-    Ok(bytes)
+    read_bounded_sized(&file, path, limit, opened.len())
 }
 
 /// Read-only; on unix non-blocking (a FIFO opens at once instead of waiting for a writer)

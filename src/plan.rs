@@ -7,7 +7,7 @@
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::anchors::{AnchorMatch, AnchorSet};
+use crate::anchors::{AnchorMatch, AnchorSet, Held};
 use crate::catalog::{Catalog, CatalogCa, PageStatus, Role};
 use crate::cert::Certificate;
 use crate::keystore::{EntryKind, Keystore};
@@ -72,7 +72,7 @@ impl CustomCa {
             not_after: Some(c.not_after.to_offset(time::UtcOffset::UTC).date()),
             urls: Vec::new(),
             slug: self.alias.clone(),
-            der: Some(c.der.clone()),
+            der: Some(c.der.clone().into()),
             needs_keystore_issuer: false,
         }
     }
@@ -242,12 +242,8 @@ pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Pl
             let held = ca
                 .der
                 .as_deref()
-                .and_then(|d| Certificate::parse(d).ok())
-                .and_then(|cert| {
-                    anchors
-                        .find(&cert)
-                        .map(|(a, how)| (a.alias.clone(), how == AnchorMatch::Exact))
-                });
+                .and_then(|d| anchors.find(d))
+                .map(|h| (h.alias.to_string(), h.how == AnchorMatch::Exact));
             let (alias, present, exact) = match held {
                 Some((a, exact)) => (Some(a), true, exact),
                 None => (None, false, false),
@@ -287,14 +283,17 @@ pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Pl
             continue;
         }
         let ca = custom.as_catalog_ca();
-        let held = anchors.find(&custom.cert);
+        let held = anchors.find(&custom.cert.der);
         let status = if selection.is_skipped(&ca) {
             CaStatus::Skipped
         } else if ca.is_expired_on(today) {
             CaStatus::Expired
         } else {
             match held {
-                Some((_, AnchorMatch::Exact)) => CaStatus::Present,
+                Some(Held {
+                    how: AnchorMatch::Exact,
+                    ..
+                }) => CaStatus::Present,
                 Some(_) => CaStatus::Equivalent,
                 None => CaStatus::Missing,
             }
@@ -302,7 +301,7 @@ pub fn plan(catalog: &Catalog, anchors: &AnchorSet, selection: &Selection) -> Pl
         cas.push(CaPlan {
             ca,
             status,
-            alias: held.map(|(a, _)| a.alias.clone()),
+            alias: held.map(|h| h.alias.to_string()),
             present: held.is_some(),
             source: custom.source.clone(),
         });

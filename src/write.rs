@@ -779,7 +779,12 @@ pub fn replace(
 
     // Read back through the descriptor we wrote: the same file whatever happens to the name.
     temp.rewind().map_err(io_err("read back", &temp_path))?;
-    let read_back = match fsio::read_bounded(&temp, &temp_path, new_bytes.len() as u64) {
+    let read_back = match fsio::read_bounded_sized(
+        &temp,
+        &temp_path,
+        new_bytes.len() as u64,
+        new_bytes.len() as u64,
+    ) {
         Ok(b) => b,
         Err(FsioError::Io { source, .. }) => return Err(io_err("read back", &temp_path)(source)),
         Err(_) => {

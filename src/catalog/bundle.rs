@@ -84,7 +84,7 @@ pub fn read(dir: &Path) -> Result<Catalog, CatalogError> {
         if ca.sha256.is_none() {
             ca.sha256 = Some(checked.info.sha256.clone());
         }
-        ca.der = Some(der);
+        ca.der = Some(der.into());
     }
     Ok(catalog)
 }
@@ -310,7 +310,7 @@ mod tests {
             let embedded = builtin::pem_file(&ca.pem_file_name()).unwrap();
             assert_eq!(
                 pem_encode(ca.der.as_ref().unwrap()).as_bytes(),
-                embedded,
+                embedded.as_slice(),
                 "{}",
                 ca.slug
             );

@@ -303,7 +303,7 @@ fn online(spec: &SourceSpec, progress: &dyn Progress) -> Result<Resolved, Catalo
         if ca.serial.is_none() {
             ca.serial = Some(d.checked.serial.clone());
         }
-        ca.der = Some(d.der);
+        ca.der = Some(d.der.into());
         origins[i] = CaOrigin::Downloaded { url: d.url };
     }
     Ok((catalog, origins, warnings, merged.new_on_page))

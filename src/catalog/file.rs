@@ -13,7 +13,7 @@ use super::{
 
 pub(crate) const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CatalogFile {
     pub schema_version: u32,
     /// Where the data came from: built-in or live (a bundle records its origin here).
@@ -39,7 +39,7 @@ pub(crate) struct CatalogFile {
     pub cas: Vec<CaRecord>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CaRecord {
     pub slug: String,
     pub name: String,
@@ -74,14 +74,23 @@ pub(crate) struct Parsed {
 }
 
 pub(crate) fn parse(text: &str) -> Result<Parsed, String> {
-    let file: CatalogFile = toml::from_str(text).map_err(|e| {
+    from_file(&read_toml(text)?)
+}
+
+pub(crate) fn read_toml(text: &str) -> Result<CatalogFile, String> {
+    toml::from_str(text).map_err(|e| {
         // toml's message spans several lines with a source excerpt; the first is enough.
         let msg = e.to_string();
         format!(
             "catalog.toml is not valid: {}",
             msg.lines().next().unwrap_or("parse error")
         )
-    })?;
+    })
+}
+
+/// The checks and normalisation of [`parse`], on a file already read (the built-in catalog
+/// arrives this way, as generated data).
+pub(crate) fn from_file(file: &CatalogFile) -> Result<Parsed, String> {
     if file.schema_version != SCHEMA_VERSION {
         return Err(format!(
             "catalog.toml has schema_version {}, this azure-cacerts reads {SCHEMA_VERSION}",

@@ -1,7 +1,8 @@
 //! The Azure CA catalog: which CAs Microsoft lists, with pinned thumbprints and (when known)
 //! the certificate bytes. Three sources, one shape ([`Catalog`]):
 //!
-//! - built-in: `certs/catalog.toml` and `certs/pem/` embedded in the binary ([`builtin`]);
+//! - built-in: `certs/catalog.toml` (as generated Rust data) and `certs/pem/` (as DER, by
+//!   build.rs) embedded in the binary ([`builtin`]);
 //! - live: Microsoft's page parsed ([`page`]), merged with the built-in data ([`live`]), and
 //!   the CAs without a pinned built-in copy downloaded ([`fetch`]);
 //! - bundle: a directory written by `fetch --out DIR` ([`bundle`]).
@@ -11,7 +12,7 @@
 
 pub mod age;
 pub mod builtin;
-mod builtin_pems;
+mod builtin_records;
 pub mod bundle;
 pub mod fetch;
 mod file;
@@ -19,6 +20,7 @@ pub mod live;
 pub mod page;
 pub mod verify;
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -115,7 +117,8 @@ pub struct CatalogCa {
     /// (`pem/<slug>.pem`).
     pub slug: String,
     /// The verified DER; None when no copy is available (offline, or not downloaded).
-    pub der: Option<Vec<u8>>,
+    /// Borrowed from the binary for the built-in copies, so a catalog costs no copy of them.
+    pub der: Option<Cow<'static, [u8]>>,
     /// A CA only the live page vouches for, whose issuer is neither pinned in the built-in
     /// catalog nor on the page: wanted only when the keystore's own anchors verify its
     /// signature (see `plan`).

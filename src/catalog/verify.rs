@@ -334,7 +334,7 @@ mod tests {
             .iter_mut()
             .find(|x| x.slug.contains("2020-ca1"))
             .unwrap();
-        let der = sub.der.as_mut().unwrap();
+        let der = sub.der.as_mut().unwrap().to_mut();
         let last = der.len() - 1;
         der[last] ^= 0x01;
         let e = check_chains(&cas).unwrap_err();
@@ -346,15 +346,13 @@ mod tests {
     fn decodes_der_and_pem_and_refuses_garbage() {
         let c = builtin::load().unwrap();
         let ca = c.find_slug("digicert-global-root-g3").unwrap();
-        let der = ca.der.clone().unwrap();
+        let der = ca.der.clone().unwrap().into_owned();
         assert_eq!(decode_pinned(&der, &ca.sha1).unwrap(), der);
         let pem = builtin::pem_file("digicert-global-root-g3.pem").unwrap();
-        assert_eq!(decode_pinned(pem, &ca.sha1).unwrap(), der);
+        assert_eq!(decode_pinned(&pem, &ca.sha1).unwrap(), der);
         // A chain file: the pinned certificate is picked out of it.
-        let mut chain = builtin::pem_file("digicert-global-root-g2.pem")
-            .unwrap()
-            .to_vec();
-        chain.extend_from_slice(pem);
+        let mut chain = builtin::pem_file("digicert-global-root-g2.pem").unwrap();
+        chain.extend_from_slice(&pem);
         assert_eq!(decode_pinned(&chain, &ca.sha1).unwrap(), der);
         let e = decode_pinned(b"<html>404</html>", &ca.sha1).unwrap_err();
         assert!(e.contains("HTML") && !e.contains("404"), "{e}");

@@ -4,6 +4,7 @@
 
 mod certificate;
 pub mod file;
+mod identity;
 pub mod name;
 mod pkcs7;
 
@@ -13,6 +14,7 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 pub use certificate::{minimal_integer, verify_signature, Aki, Certificate, SigCheck};
+pub use identity::Identity;
 pub use name::{display_name, NameKey};
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]

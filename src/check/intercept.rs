@@ -254,7 +254,13 @@ mod tests {
     #[test]
     fn catalog_chains_are_not_interceptions() {
         let catalog = Catalog::builtin();
-        let find = |slug: &str| catalog.find_slug(slug).and_then(|c| c.der.clone()).unwrap();
+        let find = |slug: &str| {
+            catalog
+                .find_slug(slug)
+                .and_then(|c| c.der.clone())
+                .unwrap()
+                .into_owned()
+        };
         // A Microsoft intermediate cross-signed by DigiCert Global Root G2, for a Microsoft host.
         let issuing = catalog
             .cas
@@ -265,7 +271,8 @@ mod tests {
                     && c.der.is_some()
             })
             .and_then(|c| c.der.clone())
-            .unwrap();
+            .unwrap()
+            .into_owned();
         let chain = vec![issuing, find("digicert-global-root-g2")];
         let r = recognise(
             &chain,

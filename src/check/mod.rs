@@ -267,10 +267,14 @@ fn fixes(
     }
     let mut groups: [Vec<FixCa>; 3] = Default::default();
     for ca in &catalog.cas {
-        let Some(der) = &ca.der else { continue };
+        let Some(der) = ca.der.as_deref() else {
+            continue;
+        };
         // Trusting the server certificate itself would "fix" anything, expired or not: that
         // is no advice to give.
-        if store.anchors().iter().any(|a| &a.cert.der == der) || presented.first() == Some(der) {
+        if store.anchors().iter().any(|a| a.cert.der == der)
+            || presented.first().map(Vec::as_slice) == Some(der)
+        {
             continue;
         }
         let Ok(f) = Certificate::parse(der) else {

@@ -995,7 +995,7 @@ fn interception_roots(anchors: &crate::anchors::AnchorSet) -> Vec<InterceptionRo
     os.certs
         .iter()
         .filter_map(|d| crate::cert::Certificate::parse(d).ok())
-        .filter(|c| c.is_ca && anchors.find(c).is_none())
+        .filter(|c| c.is_ca && anchors.find(&c.der).is_none())
         .filter_map(|c| {
             let product = crate::check::intercept::product_of(&c.subject)?;
             Some(InterceptionRoot {

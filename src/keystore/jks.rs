@@ -68,8 +68,9 @@ pub struct JksStore {
     raws: Vec<Raw>,
     /// Parallel to `raws`: each entry as read.
     all: Vec<Entry>,
-    /// The entries Java shows: for each alias, the last entry that has it.
-    entries: Vec<Entry>,
+    /// The entries Java shows (for each alias, the last entry that has it) when some alias is
+    /// shadowed; None in the usual case, where they are `all` and a copy would only cost.
+    visible: Option<Vec<Entry>>,
     /// Aliases of the entries in `all` that a later entry hides, in file order.
     shadowed: Vec<String>,
     verified: bool,
@@ -203,6 +204,9 @@ fn cert_type(r: &mut Reader<'_>) -> Result<(), KeystoreError> {
     }
 }
 
+/// An entry's kind, creation date and certificates: all but its alias.
+type EntryBody = (EntryKind, Option<i64>, Vec<Vec<u8>>);
+
 fn parse_entry(
     r: &mut Reader<'_>,
     store_type: StoreType,
@@ -228,11 +232,12 @@ fn parse_entry(
     }
     let alias = r.utf("the alias")?;
     // Error messages end up on one terminal line: a 65535-byte alias is cut short there.
-    let ctx = match alias.char_indices().nth(64) {
+    // Formatted only for an error: for every entry of a large store it was a tenth of a parse.
+    let ctx = |alias: &str| match alias.char_indices().nth(64) {
         Some((cut, _)) => format!("alias {:?}…", &alias[..cut]),
         None => format!("alias {alias:?}"),
     };
-    let body = |r: &mut Reader<'_>| -> Result<Entry, KeystoreError> {
+    let body = |r: &mut Reader<'_>| -> Result<EntryBody, KeystoreError> {
         let created_ms = Some(r.i64("the creation date")?);
         let mut certs = Vec::new();
         let kind = match tag {
@@ -280,14 +285,15 @@ fn parse_entry(
                 EntryKind::SecretKey
             }
         };
-        Ok(Entry {
-            alias: alias.clone(),
-            kind,
-            created_ms,
-            certs,
-        })
+        Ok((kind, created_ms, certs))
     };
-    body(r).map_err(|e| in_context(e, &ctx))
+    let (kind, created_ms, certs) = body(r).map_err(|e| in_context(e, &ctx(&alias)))?;
+    Ok(Entry {
+        alias,
+        kind,
+        created_ms,
+        certs,
+    })
 }
 
 impl JksStore {
@@ -360,7 +366,7 @@ impl JksStore {
             source: data.to_vec(),
             raws,
             all: entries,
-            entries: Vec::new(),
+            visible: None,
             shadowed: Vec::new(),
             verified,
             folded: None,
@@ -376,6 +382,11 @@ impl JksStore {
         for (i, e) in self.all.iter().enumerate() {
             last.insert(e.alias.as_str(), i);
         }
+        if last.len() == self.all.len() {
+            self.visible = None;
+            self.shadowed.clear();
+            return;
+        }
         let mut entries = Vec::with_capacity(last.len());
         let mut shadowed = Vec::new();
         for (i, e) in self.all.iter().enumerate() {
@@ -385,7 +396,7 @@ impl JksStore {
                 shadowed.push(e.alias.clone());
             }
         }
-        self.entries = entries;
+        self.visible = Some(entries);
         self.shadowed = shadowed;
     }
 
@@ -405,7 +416,7 @@ impl JksStore {
     }
 
     pub fn entries(&self) -> &[Entry] {
-        &self.entries
+        self.visible.as_deref().unwrap_or(&self.all)
     }
 
     pub fn is_verified(&self) -> bool {
@@ -479,8 +490,10 @@ impl JksStore {
             certs: vec![der.to_vec()],
         };
         // A new alias (checked above against every entry, shadowed ones too) is visible.
-        self.all.push(entry.clone());
-        self.entries.push(entry);
+        if let Some(v) = self.visible.as_mut() {
+            v.push(entry.clone());
+        }
+        self.all.push(entry);
         Ok(())
     }
 

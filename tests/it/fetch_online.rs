@@ -571,7 +571,8 @@ fn a_malformed_or_badly_signed_certificate_is_a_verification_error() {
             .unwrap()
             .der
             .clone()
-            .unwrap();
+            .unwrap()
+            .into_owned();
         let n = bad_sig.len();
         bad_sig[n - 1] ^= 0x01;
         vec![
