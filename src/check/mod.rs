@@ -6,8 +6,10 @@
 //! the remedy from the Azure catalog and the Entrust distrust warning; [`intercept`] recognises
 //! a TLS-inspecting proxy on top of that verdict. Nothing here prints.
 
+pub mod constraints;
 pub mod intercept;
 pub mod pkix;
+pub mod policy;
 pub mod tls;
 
 use std::fmt;

@@ -521,6 +521,11 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
         ProblemCode::SuccessiveSelfIssued => format!(
             "have {sender} send only the rollover certificate that links its CA to the keystore's (or none of them), or import the current certificate of {issuer} (keytool -importcert)"
         ),
+        ProblemCode::NameConstraints => "a name of the chain is outside what the CA named in the reason may certify (its name constraints): the server certificate or that CA must change; no other keystore change helps (Java ignores a trust anchor's own name constraints, so only trusting that very CA as an anchor would set them aside)".into(),
+        ProblemCode::PolicyConstraints => format!(
+            "the chain's certificate policies do not satisfy its own policy constraints: the certificates {sender} presents must change; no other keystore change helps (the extensions of a trust anchor itself do not count, so only trusting the constraining CA as an anchor would set them aside)"
+        ),
+        ProblemCode::V1Intermediate => "a CA certificate of the chain is a version 1 certificate, which Java takes as a CA only as a trust anchor: its CA should issue it again as a v3 certificate with basicConstraints; importing that version 1 certificate itself into the keystore also makes Java trust the chain (keytool -importcert, if you trust that CA)".into(),
         ProblemCode::UnsupportedAlgorithm => {
             "azure-cacerts cannot decide this chain; test with the Java application itself".into()
         }
