@@ -781,8 +781,13 @@ impl<'a> Ctx<'a> {
         let certs: Vec<&Certificate> = path.iter().map(|&i| &self.chain[i]).collect();
         match policy::check(&certs) {
             None => true,
-            Some(message) => {
-                self.record(RANK_PATH, path, ProblemCode::PolicyConstraints, message);
+            Some(r) => {
+                let code = if r.too_complex {
+                    ProblemCode::TooComplex
+                } else {
+                    ProblemCode::PolicyConstraints
+                };
+                self.record(RANK_PATH, path, code, r.message);
                 false
             }
         }

@@ -18,6 +18,24 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::cert::Certificate;
 
 const ANY_POLICY: &str = "2.5.29.32.0";
+/// Nodes one policy tree may grow to: certificates with many policies and mappings can make
+/// it grow exponentially with the path's length (OpenSSL's CVE-2023-0464).
+const MAX_NODES: usize = 20_000;
+
+/// Why the policy check refused a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The tree grew past [`MAX_NODES`]: no verdict, rather than unbounded work.
+    pub too_complex: bool,
+    pub message: String,
+}
+
+fn refused(message: String) -> Option<Refusal> {
+    Some(Refusal {
+        too_complex: false,
+        message,
+    })
+}
 
 /// A node of the valid policy tree (`PolicyNodeImpl`).
 #[derive(Debug, Clone)]
@@ -34,6 +52,8 @@ struct Node {
 /// The tree as an arena; removed nodes are unlinked from their parent.
 struct Tree {
     nodes: Vec<Node>,
+    /// A node was not added because the tree reached [`MAX_NODES`].
+    overflow: bool,
 }
 
 impl Tree {
@@ -47,11 +67,16 @@ impl Tree {
                 original: true,
                 children: Vec::new(),
             }],
+            overflow: false,
         }
     }
 
     fn add(&mut self, parent: usize, valid: &str, expected: &str, original: bool) {
         let id = self.nodes.len();
+        if id >= MAX_NODES {
+            self.overflow = true;
+            return;
+        }
         let depth = self.nodes[parent].depth + 1;
         self.nodes.push(Node {
             parent: Some(parent),
@@ -212,7 +237,7 @@ impl Counter {
 }
 
 /// Why `PolicyChecker` refuses `path` (leaf first, the anchor not on it), if it does.
-pub fn check(path: &[&Certificate]) -> Option<String> {
+pub fn check(path: &[&Certificate]) -> Option<Refusal> {
     let n = path.len();
     let start = Counter {
         value: n as i64 + 1,
@@ -233,7 +258,7 @@ pub fn check(path: &[&Certificate]) -> Option<String> {
                         continue;
                     }
                     if *qualified && *critical {
-                        return Some(format!(
+                        return refused(format!(
                             "certificate {} has policy qualifiers in a critical certificatePolicies extension, which Java rejects",
                             cert.subject
                         ));
@@ -257,7 +282,7 @@ pub fn check(path: &[&Certificate]) -> Option<String> {
             let mut deleted = false;
             for (from, to) in &f.mappings {
                 if from == ANY_POLICY || to == ANY_POLICY {
-                    return Some(format!(
+                    return refused(format!(
                         "certificate {} maps a policy to or from anyPolicy, which Java rejects",
                         cert.subject
                     ));
@@ -301,6 +326,15 @@ pub fn check(path: &[&Certificate]) -> Option<String> {
                 }
             }
         }
+        if tree.as_ref().is_some_and(|t| t.overflow) {
+            return Some(Refusal {
+                too_complex: true,
+                message: format!(
+                    "the certificate policies and mappings of the chain make a policy tree of more than {MAX_NODES} nodes by {}; azure-cacerts gives up rather than evaluate it",
+                    cert.subject
+                ),
+            });
+        }
         if last {
             explicit.step(cert);
             if f.require_explicit == Some(0) {
@@ -313,7 +347,7 @@ pub fn check(path: &[&Certificate]) -> Option<String> {
                 .set_by
                 .as_deref()
                 .unwrap_or("a certificate of the path");
-            return Some(format!(
+            return refused(format!(
                 "{who} requires an explicit certificate policy (policyConstraints requireExplicitPolicy), and by {} the path has no valid policy left (no certificatePolicies, policies that do not chain{}{})",
                 cert.subject,
                 if inhibit_any.value < n as i64 + 1 {

@@ -813,6 +813,22 @@ pub(crate) fn run_matrix(label: &str, cases: &[Case], universe: &[Vec<u8>]) {
             }
             let f = write("all-cas", &anchors, &chain_ders);
             advice.push((case.name.clone(), "no-keystore-change", vec![f], false));
+        } else if fix.contains("which these constraints do not bind") {
+            // "import the certificate of Y (keytool": one of the certificates named Y must do.
+            let named = fix
+                .split_once("import the certificate of ")
+                .and_then(|(_, rest)| rest.split_once(" (keytool"))
+                .map(|(y, _)| y.to_string())
+                .unwrap_or_default();
+            let mut files = Vec::new();
+            for (i, c) in universe_parsed.iter().enumerate() {
+                if c.subject == named {
+                    let mut anchors = case.anchors.clone();
+                    anchors.push(("imported".into(), universe[i].clone()));
+                    files.push(write(&format!("unbound-{i}"), &anchors, &chain_ders));
+                }
+            }
+            advice.push((case.name.clone(), "import-unbound-path", files, true));
         } else if fix.contains("version 1 certificate itself") {
             // Import each v1 CA certificate the server sent: one of them must do.
             let mut files = Vec::new();
@@ -892,6 +908,46 @@ pub(crate) fn run_matrix(label: &str, cases: &[Case], universe: &[Vec<u8>]) {
             let f = write("in-order", &case.anchors, &refs);
             advice.push((case.name.clone(), "in-order", vec![f], true));
         }
+    }
+    // "a v3 certificate of X with the same key would also do": import the v3 certificates
+    // there are with the name and key of the keystore's v1 anchors.
+    for (case, (_, _, r)) in cases.iter().zip(&ours) {
+        let fix = r["fix"].as_str().unwrap_or_default();
+        if r["trusted"].as_bool() == Some(true) || !fix.contains("a v3 certificate of") {
+            continue;
+        }
+        let v1_anchors: Vec<azure_cacerts::cert::Certificate> = case
+            .anchors
+            .iter()
+            .filter_map(|(_, d)| azure_cacerts::cert::Certificate::parse(d).ok())
+            .filter(|c| c.version < 3)
+            .collect();
+        let mut anchors = case.anchors.clone();
+        for (i, c) in universe_parsed.iter().enumerate() {
+            if c.version == 3 && v1_anchors.iter().any(|a| a.same_name_and_key(c)) {
+                anchors.push((format!("v3-{i}"), universe[i].clone()));
+            }
+        }
+        let ks = dir.path().join(format!("{}-v3-copy.jks", case.name));
+        let refs: Vec<(&str, &[u8])> = anchors
+            .iter()
+            .map(|(a, d)| (a.as_str(), d.as_slice()))
+            .collect();
+        keystore(&ks, &refs);
+        let pem_path = dir.path().join(format!("{}-v3-copy.pem", case.name));
+        let chain_ders: Vec<&[u8]> = case.chain.iter().map(Vec::as_slice).collect();
+        std::fs::write(&pem_path, pem(&chain_ders)).unwrap();
+        advice_args.extend([
+            ks.display().to_string(),
+            PASS.to_string(),
+            pem_path.display().to_string(),
+        ]);
+        advice.push((
+            case.name.clone(),
+            "import-v3-copy",
+            vec![pem_path.display().to_string()],
+            true,
+        ));
     }
     let advice_says = if advice_args.is_empty() {
         HashMap::new()

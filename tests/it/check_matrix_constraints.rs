@@ -513,6 +513,103 @@ fn cases() -> (Vec<Case>, Vec<Vec<u8>>) {
         &[&upn_leaf, &ca_upn.der],
     );
 
+    // --- two copies of one CA (same name and key): one constrained under the root, one
+    // free under a second root. The builder moves on to the free one; as sent, Java
+    // validates the constrained one only.
+    let r2 = root("NC Root Two", 90, |_| {});
+    universe.push(r2.der.clone());
+    let twin_key = key();
+    let mut twin_nc_p = params("NC Twin CA", 91);
+    twin_nc_p.name_constraints = nc(vec![GeneralSubtree::DnsName("nc.test".into())], vec![]);
+    let twin_nc = twin_nc_p
+        .signed_by(&twin_key, &r.issuer())
+        .expect("twin")
+        .der()
+        .to_vec();
+    let twin_free_p = params("NC Twin CA", 92);
+    let twin_free = twin_free_p
+        .signed_by(&twin_key, &r2.issuer())
+        .expect("twin")
+        .der()
+        .to_vec();
+    universe.push(twin_nc.clone());
+    universe.push(twin_free.clone());
+    let twin_leaf = leaf_params("twin leaf", 93);
+    let twin_leaf = {
+        let mut p = twin_leaf;
+        p.subject_alt_names = dns(&["www.other.test"]);
+        p.signed_by(&key(), &Issuer::from_params(&twin_nc_p, &twin_key))
+            .expect("leaf")
+            .der()
+            .to_vec()
+    };
+    let both = [&r.der, &r2.der];
+    add("nc-twins-constrained-sent", &both, &[&twin_leaf, &twin_nc]);
+    add("nc-twins-free-sent", &both, &[&twin_leaf, &twin_free]);
+    add(
+        "nc-twins-built",
+        &both,
+        &[&twin_leaf, &unrelated, &twin_nc, &twin_free],
+    );
+    add(
+        "nc-twins-built-swapped",
+        &both,
+        &[&twin_leaf, &unrelated, &twin_free, &twin_nc],
+    );
+    add(
+        "nc-twins-constrained-only-root",
+        &[&r.der],
+        &[&twin_leaf, &unrelated, &twin_nc, &twin_free],
+    );
+
+    // --- IPv6 and URI subtrees; a self-issued server certificate is checked
+    let ca_v6 = sub("NC IPv6 CA", 94, &r, |p| {
+        p.name_constraints = nc(
+            vec![GeneralSubtree::IpAddress(
+                "2001:db8::/32".parse::<CidrSubnet>().expect("cidr"),
+            )],
+            vec![],
+        )
+    });
+    universe.push(ca_v6.der.clone());
+    for (tag, ip) in [("permitted", "2001:db8::1"), ("outside", "2001:db9::1")] {
+        let l = leaf(95, &ca_v6, |p| {
+            p.subject_alt_names = vec![SanType::IpAddress(ip.parse().expect("ip"))]
+        });
+        add(&format!("nc-ipv6-{tag}"), &[&r.der], &[&l, &ca_v6.der]);
+    }
+    let ca_uri = sub("NC URI CA", 96, &r, |p| {
+        let permitted = tlv(0xA0, &tlv(0x30, &tlv(0x86, b".nc.test")));
+        let mut e = CustomExtension::from_oid_content(&[2, 5, 29, 30], tlv(0x30, &permitted));
+        e.set_criticality(true);
+        p.custom_extensions = vec![e];
+    });
+    universe.push(ca_uri.der.clone());
+    for (tag, uri) in [
+        ("permitted", "https://www.nc.test/path"),
+        ("outside", "https://www.other.test/"),
+        ("domain-itself", "https://nc.test/"),
+    ] {
+        let l = leaf(97, &ca_uri, |p| {
+            p.subject_alt_names = vec![SanType::URI(uri.try_into().expect("ia5"))]
+        });
+        add(&format!("nc-uri-{tag}"), &[&r.der], &[&l, &ca_uri.der]);
+    }
+    let self_issued_leaf = {
+        let mut p = leaf_params("unused", 98);
+        p.distinguished_name = ca_dns.params.distinguished_name.clone();
+        p.subject_alt_names = dns(&["www.other.test"]);
+        p.signed_by(&key(), &ca_dns.issuer())
+            .expect("leaf")
+            .der()
+            .to_vec()
+    };
+    add(
+        "nc-self-issued-leaf",
+        &[&r.der],
+        &[&self_issued_leaf, &ca_dns.der],
+    );
+
     // --- certificate policies
     let pol_ca = |cn: &str, serial: u64, up: &Ca, exts: Vec<CustomExtension>| {
         sub(cn, serial, up, |p| p.custom_extensions = exts)
@@ -692,6 +789,109 @@ fn cases() -> (Vec<Case>, Vec<Vec<u8>>) {
             &[&leaf_q(&mapper, 132), &mapper.der, &top.der],
         );
     }
+
+    // requireExplicitPolicy counts certificates that are not self-issued.
+    for (tag, self_issued_gap) in [("gap", false), ("self-issued-gap", true)] {
+        let top = pol_ca(
+            &format!("Policy Require Two {tag} CA"),
+            140,
+            &r,
+            vec![
+                policy_constraints(Some(2), None),
+                policies(&[P], false, false),
+            ],
+        );
+        let gap = if self_issued_gap {
+            let mut p = top.params.clone();
+            p.serial_number = Some(141u64.into());
+            p.custom_extensions = Vec::new();
+            let k = key();
+            let der = p.signed_by(&k, &top.issuer()).expect("gap").der().to_vec();
+            Ca {
+                params: p,
+                key: k,
+                der,
+            }
+        } else {
+            sub(&format!("Policy Gap {tag} CA"), 141, &top, |_| {})
+        };
+        universe.push(top.der.clone());
+        universe.push(gap.der.clone());
+        add(
+            &format!("pol-require-2-{tag}"),
+            &[&r.der],
+            &[&leaf_p(&gap, 142), &gap.der, &top.der],
+        );
+    }
+    // inhibitAnyPolicy 1: anyPolicy still counts in the next CA, not in the server certificate.
+    let skip1 = pol_ca(
+        "Policy Inhibit Any One CA",
+        150,
+        &r,
+        vec![
+            policy_constraints(Some(0), None),
+            inhibit_any(1),
+            policies(&[ANY], false, false),
+        ],
+    );
+    let any_below = pol_ca(
+        "Policy Any Below CA",
+        151,
+        &skip1,
+        vec![policies(&[ANY], false, false)],
+    );
+    universe.push(skip1.der.clone());
+    universe.push(any_below.der.clone());
+    add(
+        "pol-inhibit-any-1-leaf-any",
+        &[&r.der],
+        &[&leaf_any(&any_below, 152), &any_below.der, &skip1.der],
+    );
+    add(
+        "pol-inhibit-any-1-leaf-p",
+        &[&r.der],
+        &[&leaf_p(&any_below, 153), &any_below.der, &skip1.der],
+    );
+    // Two copies of one CA: one requires a policy the server certificate lacks, the other
+    // (under the second root) does not. The builder backtracks to the free one.
+    let pol_twin_key = key();
+    let mut pol_req_p = params("Policy Twin CA", 160);
+    pol_req_p.custom_extensions = vec![
+        policy_constraints(Some(0), None),
+        policies(&[P], false, false),
+    ];
+    let pol_req = pol_req_p
+        .signed_by(&pol_twin_key, &r.issuer())
+        .expect("twin")
+        .der()
+        .to_vec();
+    let pol_free = params("Policy Twin CA", 161)
+        .signed_by(&pol_twin_key, &r2.issuer())
+        .expect("twin")
+        .der()
+        .to_vec();
+    universe.push(pol_req.clone());
+    universe.push(pol_free.clone());
+    let pol_twin_leaf = leaf_params("policy twin leaf", 162)
+        .signed_by(&key(), &Issuer::from_params(&pol_req_p, &pol_twin_key))
+        .expect("leaf")
+        .der()
+        .to_vec();
+    add(
+        "pol-twins-required-sent",
+        &both,
+        &[&pol_twin_leaf, &pol_req],
+    );
+    add(
+        "pol-twins-built",
+        &both,
+        &[&pol_twin_leaf, &unrelated, &pol_req, &pol_free],
+    );
+    add(
+        "pol-twins-built-swapped",
+        &both,
+        &[&pol_twin_leaf, &unrelated, &pol_free, &pol_req],
+    );
 
     // --- v1 certificates
     let v1_root = {
