@@ -260,7 +260,8 @@ fn uri_relation(this: &str, other: &str) -> Rel {
     if t.parse::<IpAddr>().is_ok() || o.parse::<IpAddr>().is_ok() || t.is_empty() || o.is_empty() {
         return Rel::SameType;
     }
-    let mut rel = dns_relation(this, other);
+    // Java compares the hosts as DNS names without the leading dot.
+    let mut rel = dns_relation(&t, &o);
     if !this_domain && !other_domain && matches!(rel, Rel::Widens | Rel::Narrows) {
         rel = Rel::SameType;
     }
@@ -755,4 +756,65 @@ pub fn check(path: &[&Certificate]) -> Option<Violation> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_subtrees_go_by_labels() {
+        assert_eq!(dns_relation("nc.test", "www.nc.test"), Rel::Narrows);
+        assert_eq!(dns_relation("nc.test", "evilnc.test"), Rel::SameType);
+        assert_eq!(dns_relation("www.nc.test", "nc.test"), Rel::Widens);
+        assert_eq!(dns_relation("NC.test", "nc.TEST"), Rel::Match);
+        assert_eq!(dns_relation(".nc.test", "nc.test"), Rel::Widens);
+        assert_eq!(dns_relation(".nc.test", "a.nc.test"), Rel::Narrows);
+    }
+
+    #[test]
+    fn email_and_ip_subtrees() {
+        assert_eq!(email_relation("nc.test", "a@nc.test"), Rel::Narrows);
+        assert_eq!(email_relation("nc.test", "a@x.nc.test"), Rel::SameType);
+        assert_eq!(email_relation(".nc.test", "a@x.nc.test"), Rel::Narrows);
+        assert_eq!(email_relation("a@nc.test", "b@nc.test"), Rel::SameType);
+        let net = [127, 0, 0, 0, 255, 0, 0, 0];
+        assert_eq!(ip_relation(&net, &[127, 0, 0, 1]), Rel::Narrows);
+        assert_eq!(ip_relation(&net, &[10, 0, 0, 1]), Rel::SameType);
+        assert_eq!(ip_relation(&[127, 0, 0, 1], &net), Rel::Widens);
+        // Malformed lengths compare as strangers, never panic.
+        assert_eq!(ip_relation(&[1, 2, 3], &net), Rel::SameType);
+        assert_eq!(ip_relation(&[], &[]), Rel::Match);
+    }
+
+    fn dns_tree(name: &str) -> Subtree {
+        Subtree {
+            base: Name::Dns(name.into()),
+            from: "CA".into(),
+        }
+    }
+
+    /// Java drops a.test when x.a.test narrows it, then finds b.test sharing nothing with
+    /// x.a.test and wants the widest DNS subtree, which it cannot make: it throws.
+    #[test]
+    fn intersect_keeps_javas_quirk() {
+        let mut upper = Subtrees(vec![dns_tree("a.test"), dns_tree("b.test")]);
+        let mut lower = Subtrees(vec![dns_tree("x.a.test")]);
+        assert!(upper.intersect(&mut lower).is_err());
+        let mut upper = Subtrees(vec![dns_tree("a.test")]);
+        let mut lower = Subtrees(vec![dns_tree("x.a.test")]);
+        assert_eq!(upper.intersect(&mut lower), Ok(None));
+        assert_eq!(upper.0, vec![dns_tree("x.a.test")]);
+    }
+
+    #[test]
+    fn uri_hosts() {
+        assert_eq!(uri_host("https://user@www.nc.test:8443/p?q"), "www.nc.test");
+        assert_eq!(uri_host("ldap://[2001:db8::1]/x"), "2001:db8::1");
+        assert_eq!(uri_host("no scheme"), "no scheme");
+        assert_eq!(uri_relation(".nc.test", "www.nc.test"), Rel::Narrows);
+        // The domain itself is not below it (Java: WIDENS, so not permitted).
+        assert_eq!(uri_relation(".nc.test", "nc.test"), Rel::Widens);
+        assert_eq!(uri_relation("nc.test", "www.nc.test"), Rel::SameType);
+    }
 }

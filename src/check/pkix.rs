@@ -7,8 +7,10 @@
 //! signatures, dates, CA flags, path lengths, key usages and critical extensions;
 //! `verifyTrustAnchor` insists on a CA anchor; `EndEntityChecker` on a TLS server leaf.
 //!
-//! Not re-enacted (documented in docs/check.md): name constraints, certificate policies,
-//! per-JDK-version algorithm rule sets,
+//! Name constraints and certificate policies are [`crate::check::constraints`] and
+//! [`crate::check::policy`], called from the checks of a complete path.
+//!
+//! Not re-enacted (documented in docs/check.md): per-JDK-version algorithm rule sets,
 //! revocation, the "SHA1 jdkCA" constraint (it depends on which roots a JDK ships) and the
 //! hostname, which `checkServerTrusted` does not look at either.
 

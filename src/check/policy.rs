@@ -373,3 +373,78 @@ pub fn check(path: &[&Certificate]) -> Option<Refusal> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, CustomExtension, IsCa, Issuer, KeyPair};
+
+    fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let n = content.len();
+        if n < 0x80 {
+            out.push(n as u8);
+        } else {
+            let b = (n as u32).to_be_bytes();
+            let skip = b.iter().take_while(|&&x| x == 0).count();
+            out.push(0x80 | (4 - skip) as u8);
+            out.extend_from_slice(&b[skip..]);
+        }
+        out.extend_from_slice(content);
+        out
+    }
+
+    /// 1.3.6.1.4.1.55555.9.i
+    fn policy_oid(i: u8) -> Vec<u8> {
+        tlv(0x06, &[0x2B, 6, 1, 4, 1, 0x83, 0xB2, 0x03, 9, i])
+    }
+
+    /// Certificates that list many policies and map every one to every other make the valid
+    /// policy tree grow exponentially with the path: the check gives up, quickly.
+    #[test]
+    fn an_exploding_policy_tree_is_bounded() {
+        let n = 12u8;
+        let mut pols = Vec::new();
+        let mut maps = Vec::new();
+        for i in 0..n {
+            pols.extend(tlv(0x30, &policy_oid(i)));
+            for j in 0..n {
+                if i != j {
+                    maps.extend(tlv(0x30, &[policy_oid(i), policy_oid(j)].concat()));
+                }
+            }
+        }
+        let exts = || {
+            vec![
+                CustomExtension::from_oid_content(&[2, 5, 29, 32], tlv(0x30, &pols)),
+                CustomExtension::from_oid_content(&[2, 5, 29, 33], tlv(0x30, &maps)),
+            ]
+        };
+        let mut certs = Vec::new();
+        let mut up: Option<(CertificateParams, KeyPair)> = None;
+        for d in 0..8 {
+            let mut p = CertificateParams::default();
+            p.distinguished_name = rcgen::DistinguishedName::new();
+            p.distinguished_name
+                .push(rcgen::DnType::CommonName, format!("Policy Maze {d}"));
+            p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            p.custom_extensions = exts();
+            let k = KeyPair::generate().expect("key");
+            let der = match &up {
+                None => p.self_signed(&k),
+                Some((up_p, up_k)) => p.signed_by(&k, &Issuer::from_params(up_p, up_k)),
+            }
+            .expect("cert")
+            .der()
+            .to_vec();
+            certs.push(Certificate::parse(&der).expect("parses"));
+            up = Some((p, k));
+        }
+        certs.reverse();
+        let path: Vec<&Certificate> = certs.iter().collect();
+        let started = std::time::Instant::now();
+        let r = check(&path).expect("refused");
+        assert!(r.too_complex, "{r:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
+}
