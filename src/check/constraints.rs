@@ -80,6 +80,16 @@ impl Name {
         }
     }
 
+    /// The name alone, as a subtree's base is listed.
+    fn bare(&self) -> String {
+        match self {
+            Name::Dns(v) | Name::Email(v) | Name::Uri(v) => v.clone(),
+            Name::Dir(_, shown) => format!("\"{shown}\""),
+            Name::Ip(b) => ip_text(b).unwrap_or_else(|| ip_subtree_text(b)),
+            Name::Other(k, _) => kind_name(*k).to_string(),
+        }
+    }
+
     fn constrains(&self, input: &Name) -> Result<Rel, Uncomparable> {
         if self.kind() != input.kind() {
             return Ok(Rel::DiffType);
@@ -340,7 +350,8 @@ impl Subtrees {
     }
 
     /// Java's intersection of permitted subtrees: returns the subtrees it adds to the excluded
-    /// ones (a whole name type, when two CAs permit disjoint subtrees of it).
+    /// ones (a whole name type, when an entry of this has a same-type entry in `other` but no
+    /// overlapping one is left).
     fn intersect(&mut self, other: &mut Subtrees) -> Result<Option<Subtrees>, Uncomparable> {
         if self.0.is_empty() {
             self.union(other)?;
@@ -451,15 +462,8 @@ fn widest_subtree(of: &Subtree) -> Result<Subtree, Uncomparable> {
             from: of.from.clone(),
         }),
         other => Err(Uncomparable(format!(
-            "the name constraints of the path permit disjoint subtrees of {} names, which Java's merge of name constraints cannot represent (it throws)",
-            match other {
-                Name::Dns(_) => "DNS",
-                Name::Email(_) => "email",
-                Name::Ip(_) => "IP",
-                Name::Uri(_) => "URI",
-                Name::Other(k, _) => kind_name(*k),
-                Name::Dir(..) => "directory",
-            }
+            "merged with the name constraints above it, they make Java's GeneralSubtrees.intersect exclude all {} and fail (it cannot build that exclusion and throws), whatever the names below",
+            plural(other)
         ))),
     }
 }
@@ -506,26 +510,25 @@ impl State {
                 if matches!(s.base.constrains(name)?, Rel::Match | Rel::Narrows) {
                     return Ok(Some(Refusal {
                         by: s.from.clone(),
-                        how: format!("excludes {}", s.base.describe()),
+                        how: format!("excludes the {} in {}", plural(name), s.base.bare()),
                     }));
                 }
             }
         }
         if let Some(p) = &self.permitted {
-            let mut same_type: Option<&Subtree> = None;
+            let mut same_type: Vec<&Subtree> = Vec::new();
             for s in &p.0 {
                 match s.base.constrains(name)? {
                     Rel::DiffType => {}
-                    Rel::Widens | Rel::SameType => {
-                        same_type.get_or_insert(s);
-                    }
+                    Rel::Widens | Rel::SameType => same_type.push(s),
                     Rel::Match | Rel::Narrows => return Ok(None),
                 }
             }
-            if let Some(s) = same_type {
+            if let Some(first) = same_type.first() {
+                let bases: Vec<String> = same_type.iter().map(|s| s.base.bare()).collect();
                 return Ok(Some(Refusal {
-                    by: s.from.clone(),
-                    how: format!("permits only some {} names", type_word(name)),
+                    by: first.from.clone(),
+                    how: format!("permits only the {} in {}", plural(name), bases.join(", ")),
                 }));
             }
         }
@@ -533,14 +536,14 @@ impl State {
     }
 }
 
-fn type_word(n: &Name) -> &'static str {
+fn plural(n: &Name) -> &'static str {
     match n {
-        Name::Dns(_) => "DNS",
-        Name::Email(_) => "email",
-        Name::Dir(..) => "directory",
-        Name::Ip(_) => "IP",
-        Name::Uri(_) => "URI",
-        Name::Other(k, _) => kind_name(*k),
+        Name::Dns(_) => "DNS names",
+        Name::Email(_) => "email addresses",
+        Name::Dir(..) => "directory names",
+        Name::Ip(_) => "IP addresses",
+        Name::Uri(_) => "URIs",
+        Name::Other(..) => "names of that type",
     }
 }
 
@@ -750,7 +753,7 @@ pub fn check(path: &[&Certificate]) -> Option<Violation> {
             if let Err(Uncomparable(why)) = st.merge(nc) {
                 return Some(Violation {
                     at: k,
-                    message: format!("at {}: {why}", cert.subject),
+                    message: format!("the name constraints of {}: {why}", cert.subject),
                 });
             }
         }

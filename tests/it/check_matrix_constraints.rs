@@ -1018,3 +1018,63 @@ fn constraints_and_v1_chains_match_java() {
     let (cases, universe) = cases();
     run_matrix("constraints matrix", &cases, &universe);
 }
+
+/// What the reasons say, with no JVM needed: the CA that imposes a constraint, the name it
+/// refuses, and a fix that sends nobody to import a CA that cannot help.
+#[test]
+fn reasons_name_the_constraint_and_the_name() {
+    use crate::check_tls::{keystore, pem, PASS};
+    let (cases, _) = cases();
+    let dir = tempfile::tempdir().unwrap();
+    let judge = |name: &str| -> serde_json::Value {
+        let case = cases.iter().find(|c| c.name == name).expect("case");
+        let ks = dir.path().join(format!("{name}.jks"));
+        let anchors: Vec<(&str, &[u8])> = case
+            .anchors
+            .iter()
+            .map(|(a, d)| (a.as_str(), d.as_slice()))
+            .collect();
+        keystore(&ks, &anchors);
+        let chain = dir.path().join(format!("{name}.pem"));
+        let ders: Vec<&[u8]> = case.chain.iter().map(Vec::as_slice).collect();
+        std::fs::write(&chain, pem(&ders)).unwrap();
+        let out = crate::common::bin()
+            .args(["check", "-k"])
+            .arg(&ks)
+            .args(["--storepass", PASS, "--format", "json", "--chain"])
+            .arg(&chain)
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        doc["results"][0].clone()
+    };
+    let r = judge("nc-dns-outside");
+    assert_eq!(r["reason_code"], "name-constraints");
+    let reason = r["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("CN=NC DNS CA") && reason.contains("DNS name www.other.test"),
+        "{reason}"
+    );
+    let fix = r["fix"].as_str().unwrap_or_default();
+    assert!(fix.contains("no other keystore change helps"), "{fix}");
+    assert!(r["fix_cas"].as_array().is_none_or(|f| f.is_empty()));
+
+    let r = judge("nc-twins-constrained-only-root");
+    let fix = r["fix"].as_str().unwrap_or_default();
+    assert!(
+        fix.contains("import the certificate of O=azure-cacerts tests, CN=NC Root Two")
+            || fix.contains("import the certificate of CN=NC Root Two"),
+        "{fix}"
+    );
+
+    let r = judge("pol-require-leaf-none");
+    assert_eq!(r["reason_code"], "policy-constraints");
+    let reason = r["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("CN=Policy Require P CA"), "{reason}");
+
+    let r = judge("v1-intermediate");
+    assert_eq!(r["reason_code"], "v1-intermediate");
+    let r = judge("nc-othername-upn-leaf");
+    let reason = r["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("otherName"), "{reason}");
+}
