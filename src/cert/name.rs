@@ -53,6 +53,23 @@ impl NameKey {
         }
         NameKey(rdns)
     }
+
+    /// The empty name (no RDN).
+    pub fn empty() -> NameKey {
+        NameKey(Vec::new())
+    }
+
+    /// No RDN at all (an empty subject).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether this name lies in the X.500 subtree rooted at `base`: `base`'s RDNs, compared
+    /// as above, are its first ones (`X500Name.isWithinSubtree`, what directoryName name
+    /// constraints go by).
+    pub fn is_within(&self, base: &NameKey) -> bool {
+        self.0.len() >= base.0.len() && self.0.iter().zip(&base.0).all(|(a, b)| a == b)
+    }
 }
 
 /// A name the way Java prints an X500Principal: most specific first ("CN=..., O=..., C=US"),

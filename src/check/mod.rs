@@ -6,8 +6,10 @@
 //! the remedy from the Azure catalog and the Entrust distrust warning; [`intercept`] recognises
 //! a TLS-inspecting proxy on top of that verdict. Nothing here prints.
 
+pub mod constraints;
 pub mod intercept;
 pub mod pkix;
+pub mod policy;
 pub mod tls;
 
 use std::fmt;
@@ -58,6 +60,10 @@ pub struct Report {
     /// The server certificate itself is what Java refuses (dates, algorithm, usage): no
     /// keystore change repairs it.
     pub leaf_fault: bool,
+    /// Refused by name or policy constraints, and the server also sends a copy of a CA of
+    /// that path (same name and key) that they do not bind, under an issuer the keystore
+    /// lacks: that issuer's subject (importing it opens the other path).
+    pub unbound_twin_issuer: Option<String>,
 }
 
 /// The keystore holds a certificate with the name of the chain's issuer, and Java did not
@@ -123,6 +129,7 @@ pub fn assess(
         let ordered = in_order(presented);
         ordered.as_slice() != presented && pkix::judge(&ordered, store, None, now).trusted
     };
+    let unbound_twin_issuer = unbound_twin_issuer(&verdict, presented, store);
     Report {
         verdict,
         fix_cas,
@@ -131,7 +138,51 @@ pub fn assess(
         name_clash,
         in_order_helps,
         leaf_fault,
+        unbound_twin_issuer,
     }
+}
+
+/// For a path refused by its name or policy constraints: a CA certificate the server also
+/// sent, with the name and key of one on that path, whose issuer no anchor is, and with which
+/// the sent part of the path passes those checks. Its issuer's subject.
+fn unbound_twin_issuer(
+    verdict: &Verdict,
+    presented: &[Vec<u8>],
+    store: &AnchorSet,
+) -> Option<String> {
+    use pkix::ProblemCode;
+    let code = verdict.problem.as_ref()?.code;
+    if !matches!(
+        code,
+        ProblemCode::NameConstraints | ProblemCode::PolicyConstraints
+    ) {
+        return None;
+    }
+    let path: Vec<&Certificate> = verdict.path.iter().map(|s| &s.cert).collect();
+    let sent: Vec<Certificate> = presented
+        .iter()
+        .filter_map(|d| Certificate::parse(d).ok())
+        .collect();
+    for k in 1..path.len() {
+        for twin in &sent {
+            if twin.der == path[k].der || !twin.same_name_and_key(path[k]) {
+                continue;
+            }
+            let anchored = store.anchors().iter().any(|a| {
+                a.cert.subject_key == twin.issuer_key
+                    && crate::cert::verify_signature(twin, &a.cert) == crate::cert::SigCheck::Valid
+            });
+            if anchored {
+                continue;
+            }
+            let mut other: Vec<&Certificate> = path[..k].to_vec();
+            other.push(twin);
+            if constraints::check(&other).is_none() && policy::check(&other).is_none() {
+                return Some(twin.issuer.clone());
+            }
+        }
+    }
+    None
 }
 
 /// The presented certificates as a server should send them: the leaf, then the issuer of each

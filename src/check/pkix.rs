@@ -7,8 +7,10 @@
 //! signatures, dates, CA flags, path lengths, key usages and critical extensions;
 //! `verifyTrustAnchor` insists on a CA anchor; `EndEntityChecker` on a TLS server leaf.
 //!
-//! Not re-enacted (documented in docs/check.md): name constraints, certificate policies,
-//! per-JDK-version algorithm rule sets,
+//! Name constraints and certificate policies are [`crate::check::constraints`] and
+//! [`crate::check::policy`], called from the checks of a complete path.
+//!
+//! Not re-enacted (documented in docs/check.md): per-JDK-version algorithm rule sets,
 //! revocation, the "SHA1 jdkCA" constraint (it depends on which roots a JDK ships) and the
 //! hostname, which `checkServerTrusted` does not look at either.
 
@@ -22,6 +24,7 @@ use crate::anchors::{self, AnchorMatch};
 pub use crate::anchors::{Anchor, AnchorSet};
 use crate::cert::{hex_upper, ymd};
 use crate::cert::{verify_signature, Certificate, SigCheck};
+use crate::check::{constraints, policy};
 
 /// JSSE refuses longer server chains (jdk.tls.maxCertificateChainLength).
 pub const MAX_CHAIN: usize = 10;
@@ -82,6 +85,9 @@ pub enum ProblemCode {
     Signature,
     Expired,
     SuccessiveSelfIssued,
+    NameConstraints,
+    PolicyConstraints,
+    V1Intermediate,
 }
 
 impl ProblemCode {
@@ -108,6 +114,9 @@ impl ProblemCode {
             ProblemCode::Signature => "signature",
             ProblemCode::Expired => "expired",
             ProblemCode::SuccessiveSelfIssued => "successive-self-issued",
+            ProblemCode::NameConstraints => "name-constraints",
+            ProblemCode::PolicyConstraints => "policy-constraints",
+            ProblemCode::V1Intermediate => "v1-intermediate",
         }
     }
 }
@@ -579,6 +588,19 @@ impl<'a> Ctx<'a> {
         None
     }
 
+    /// ConstraintsChecker's name constraints, which the validator and the builder's final
+    /// verification both run (src/check/constraints.rs).
+    fn names_ok(&self, path: &[usize]) -> bool {
+        let certs: Vec<&Certificate> = path.iter().map(|&i| &self.chain[i]).collect();
+        match constraints::check(&certs) {
+            None => true,
+            Some(v) => {
+                self.record(RANK_PATH, path, ProblemCode::NameConstraints, v.message);
+                false
+            }
+        }
+    }
+
     /// After a path validated with anchor `a`: verifyTrustAnchor, then the end-entity checks.
     fn accept(&self, path: &[usize], a: usize) -> Option<Success> {
         self.stopped.set(true);
@@ -693,16 +715,19 @@ impl<'a> Ctx<'a> {
                     })
                 };
                 let Some(limit) = limit else {
-                    self.record(
-                        RANK_PATH,
-                        path,
-                        ProblemCode::NotCa,
-                        format!(
-                            "certificate {} issues {} but is not a CA certificate (basicConstraints)",
-                            c.subject,
-                            self.chain[path[k - 1]].subject
-                        ),
-                    );
+                    let (code, message) = if c.version < 3 {
+                        v1_issuer(c)
+                    } else {
+                        (
+                            ProblemCode::NotCa,
+                            format!(
+                                "certificate {} issues {} but is not a CA certificate (basicConstraints)",
+                                c.subject,
+                                self.chain[path[k - 1]].subject
+                            ),
+                        )
+                    };
+                    self.record(RANK_PATH, path, code, message);
                     return false;
                 };
                 if !c.self_issued {
@@ -749,7 +774,25 @@ impl<'a> Ctx<'a> {
             }
             signer = Signer::Chain(idx);
         }
-        true
+        self.names_ok(path) && self.policies_ok(path)
+    }
+
+    /// PolicyChecker, which the validator and the builder's final verification both run
+    /// (src/check/policy.rs).
+    fn policies_ok(&self, path: &[usize]) -> bool {
+        let certs: Vec<&Certificate> = path.iter().map(|&i| &self.chain[i]).collect();
+        match policy::check(&certs) {
+            None => true,
+            Some(r) => {
+                let code = if r.too_complex {
+                    ProblemCode::TooComplex
+                } else {
+                    ProblemCode::PolicyConstraints
+                };
+                self.record(RANK_PATH, path, code, r.message);
+                false
+            }
+        }
     }
 
     fn dates_problem(&self, c: &Certificate) -> Option<(ProblemCode, String)> {
@@ -833,15 +876,18 @@ impl<'a> Ctx<'a> {
             }
             // The builder's selector takes only CAs that are valid now.
             if p.ca_path_len.is_none() {
-                self.record(
-                    RANK_INTERMEDIATE,
-                    path,
-                    ProblemCode::NotCa,
-                    format!(
-                        "certificate {} has the name of {}'s issuer but is not a CA certificate (basicConstraints)",
-                        p.subject, c.subject
-                    ),
-                );
+                let (code, message) = if p.version < 3 {
+                    v1_issuer(p)
+                } else {
+                    (
+                        ProblemCode::NotCa,
+                        format!(
+                            "certificate {} has the name of {}'s issuer but is not a CA certificate (basicConstraints)",
+                            p.subject, c.subject
+                        ),
+                    )
+                };
+                self.record(RANK_INTERMEDIATE, path, code, message);
                 continue;
             }
             if let Some((code, message)) = self.dates_problem(p) {
@@ -1009,6 +1055,18 @@ pub fn leaf_fault(leaf: &Certificate, now: OffsetDateTime) -> Option<Problem> {
         return None;
     };
     Some(Problem { code, message })
+}
+
+/// A v1/v2 certificate issuing on the path: Java takes it as a CA only as a trust anchor, or
+/// self-issued right below one (ConstraintsChecker; the builder wants basicConstraints).
+fn v1_issuer(c: &Certificate) -> (ProblemCode, String) {
+    (
+        ProblemCode::V1Intermediate,
+        format!(
+            "certificate {} is a version {} certificate (no basicConstraints), which Java accepts as a CA only as a trust anchor or self-issued right below one",
+            c.subject, c.version
+        ),
+    )
 }
 
 /// `Arrays.hashCode(byte[])` of a certificate's encoding: `Certificate.hashCode()`.

@@ -469,17 +469,27 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
         "the server"
     };
     let problem = report.verdict.problem.as_ref()?;
-    if report.in_order_helps {
-        return Some(format!(
-            "have {sender} send its chain in order (the server certificate, then the certificate of its issuer, and so on): Java then trusts it with this keystore"
-        ));
-    }
     let issuer = report
         .verdict
         .path
         .last()
         .map(|s| s.cert.issuer.clone())
         .unwrap_or_else(|| "the issuing CA".into());
+    // Java's path builder takes a v1 anchor only when it is valid for all of the issued
+    // certificate's validity; a v3 certificate of the same CA (name and key) has no such rule.
+    let v3_copy = format!(
+        "importing a v3 certificate of {issuer} with the same key would also do: Java's path builder takes the keystore's version 1 certificate of it only when that is valid for all of the issued certificate's validity"
+    );
+    if report.in_order_helps {
+        let also = if problem.code == ProblemCode::AnchorValidity {
+            format!("; {v3_copy}")
+        } else {
+            String::new()
+        };
+        return Some(format!(
+            "have {sender} send its chain in order (the server certificate, then the certificate of its issuer, and so on): Java then trusts it with this keystore{also}"
+        ));
+    }
     Some(match problem.code {
         ProblemCode::NoIssuer => format!(
             "no Azure catalog CA anchors this chain: import the certificate of {issuer} (keytool -importcert), or have {sender} include the intermediate certificates"
@@ -521,6 +531,20 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
         ProblemCode::SuccessiveSelfIssued => format!(
             "have {sender} send only the rollover certificate that links its CA to the keystore's (or none of them), or import the current certificate of {issuer} (keytool -importcert)"
         ),
+        ProblemCode::NameConstraints | ProblemCode::PolicyConstraints
+            if report.unbound_twin_issuer.is_some() =>
+        {
+            let other = report.unbound_twin_issuer.as_deref().unwrap_or_default();
+            format!(
+                "{sender} also sends a copy of a CA of this path issued by {other}, which these constraints do not bind: import the certificate of {other} (keytool -importcert) so that Java can take that path; otherwise the certificates {sender} presents must change"
+            )
+        }
+        ProblemCode::NameConstraints => "a name of the chain is outside what the CA named in the reason may certify (its name constraints): the server certificate or that CA must change; no other keystore change helps (Java ignores a trust anchor's own name constraints, so only trusting that very CA as an anchor would set them aside)".into(),
+        ProblemCode::PolicyConstraints => format!(
+            "the chain's certificate policies do not satisfy its own policy constraints: the certificates {sender} presents must change; no other keystore change helps (the extensions of a trust anchor itself do not count, so only trusting the constraining CA as an anchor would set them aside)"
+        ),
+        ProblemCode::AnchorValidity => format!("{v3_copy}; no other keystore change helps"),
+        ProblemCode::V1Intermediate => "a CA certificate of the chain is a version 1 certificate, which Java takes as a CA only as a trust anchor: its CA should issue it again as a v3 certificate with basicConstraints; importing that version 1 certificate itself into the keystore also makes Java trust the chain (keytool -importcert, if you trust that CA)".into(),
         ProblemCode::UnsupportedAlgorithm => {
             "azure-cacerts cannot decide this chain; test with the Java application itself".into()
         }

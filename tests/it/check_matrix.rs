@@ -17,10 +17,10 @@ use serde_json::Value;
 use sha1::{Digest, Sha1};
 use time::{Duration as Span, OffsetDateTime};
 
-struct Case {
-    name: String,
-    anchors: Vec<(String, Vec<u8>)>,
-    chain: Vec<Vec<u8>>,
+pub(crate) struct Case {
+    pub(crate) name: String,
+    pub(crate) anchors: Vec<(String, Vec<u8>)>,
+    pub(crate) chain: Vec<Vec<u8>>,
 }
 
 struct Ca {
@@ -659,8 +659,17 @@ fn java_verdicts(java: &Path, args: &[String]) -> HashMap<String, String> {
 
 #[test]
 fn generated_chains_match_java() {
+    let (cases, universe) = cases();
+    run_matrix("generated matrix", &cases, &universe);
+}
+
+/// Judges every case with `check --chain` and with one JVM per installed JDK, compares the
+/// verdicts case by case, and acts on the advice of every refused case (see the module
+/// comment). `universe` is every CA certificate an administrator could import. Panics on a
+/// disagreement or on wrong advice.
+pub(crate) fn run_matrix(label: &str, cases: &[Case], universe: &[Vec<u8>]) {
     let Some(keytool) = common::keytools().into_iter().next() else {
-        eprintln!("no JDK here: the generated matrix is skipped");
+        eprintln!("no JDK here: the {label} is skipped");
         return;
     };
     let java = common::java_beside(&keytool);
@@ -675,10 +684,9 @@ fn generated_chains_match_java() {
         None => holder.path().to_path_buf(),
     };
     let dir = DirPath(dir);
-    let (cases, universe) = cases();
     let mut java_args = Vec::new();
     let mut ours: Vec<(PathBuf, PathBuf, Value)> = Vec::new();
-    for case in &cases {
+    for case in cases {
         let ks = dir.path().join(format!("{}.jks", case.name));
         let anchors: Vec<(&str, &[u8])> = case
             .anchors
@@ -805,6 +813,56 @@ fn generated_chains_match_java() {
             }
             let f = write("all-cas", &anchors, &chain_ders);
             advice.push((case.name.clone(), "no-keystore-change", vec![f], false));
+        } else if fix.contains("which these constraints do not bind") {
+            // "import the certificate of Y (keytool": one of the certificates named Y must do.
+            let named = fix
+                .split_once("import the certificate of ")
+                .and_then(|(_, rest)| rest.split_once(" (keytool"))
+                .map(|(y, _)| y.to_string())
+                .unwrap_or_default();
+            let mut files = Vec::new();
+            for (i, c) in universe_parsed.iter().enumerate() {
+                if c.subject == named {
+                    let mut anchors = case.anchors.clone();
+                    anchors.push(("imported".into(), universe[i].clone()));
+                    files.push(write(&format!("unbound-{i}"), &anchors, &chain_ders));
+                }
+            }
+            advice.push((case.name.clone(), "import-unbound-path", files, true));
+        } else if fix.contains("version 1 certificate itself") {
+            // Import each v1 CA certificate the server sent: one of them must do.
+            let mut files = Vec::new();
+            for (i, d) in case.chain.iter().enumerate().skip(1) {
+                let v1 = azure_cacerts::cert::Certificate::parse(d).is_ok_and(|c| c.version < 3);
+                if v1 {
+                    let mut anchors = case.anchors.clone();
+                    anchors.push(("v1".into(), d.clone()));
+                    files.push(write(&format!("v1-{i}"), &anchors, &chain_ders));
+                }
+            }
+            advice.push((case.name.clone(), "import-v1-ca", files, true));
+        } else if fix.contains("no other keystore change helps") {
+            // Only trusting a CA the server presents as an anchor would set its constraints
+            // aside: importing every other CA certificate there is must not help.
+            let presented: Vec<azure_cacerts::cert::Certificate> = case
+                .chain
+                .iter()
+                .filter_map(|d| azure_cacerts::cert::Certificate::parse(d).ok())
+                .collect();
+            let mut anchors = case.anchors.clone();
+            for (i, c) in universe_parsed.iter().enumerate() {
+                if presented.iter().any(|p| p.same_name_and_key(c)) {
+                    continue;
+                }
+                anchors.push((format!("any-{i}"), universe[i].clone()));
+            }
+            let f = write("all-other-cas", &anchors, &chain_ders);
+            advice.push((
+                case.name.clone(),
+                "no-other-keystore-change",
+                vec![f],
+                false,
+            ));
         } else if fix.contains("(keytool -importcert)") {
             let issuer = r["path"]
                 .as_array()
@@ -850,6 +908,46 @@ fn generated_chains_match_java() {
             let f = write("in-order", &case.anchors, &refs);
             advice.push((case.name.clone(), "in-order", vec![f], true));
         }
+    }
+    // "a v3 certificate of X with the same key would also do": import the v3 certificates
+    // there are with the name and key of the keystore's v1 anchors.
+    for (case, (_, _, r)) in cases.iter().zip(&ours) {
+        let fix = r["fix"].as_str().unwrap_or_default();
+        if r["trusted"].as_bool() == Some(true) || !fix.contains("a v3 certificate of") {
+            continue;
+        }
+        let v1_anchors: Vec<azure_cacerts::cert::Certificate> = case
+            .anchors
+            .iter()
+            .filter_map(|(_, d)| azure_cacerts::cert::Certificate::parse(d).ok())
+            .filter(|c| c.version < 3)
+            .collect();
+        let mut anchors = case.anchors.clone();
+        for (i, c) in universe_parsed.iter().enumerate() {
+            if c.version == 3 && v1_anchors.iter().any(|a| a.same_name_and_key(c)) {
+                anchors.push((format!("v3-{i}"), universe[i].clone()));
+            }
+        }
+        let ks = dir.path().join(format!("{}-v3-copy.jks", case.name));
+        let refs: Vec<(&str, &[u8])> = anchors
+            .iter()
+            .map(|(a, d)| (a.as_str(), d.as_slice()))
+            .collect();
+        keystore(&ks, &refs);
+        let pem_path = dir.path().join(format!("{}-v3-copy.pem", case.name));
+        let chain_ders: Vec<&[u8]> = case.chain.iter().map(Vec::as_slice).collect();
+        std::fs::write(&pem_path, pem(&chain_ders)).unwrap();
+        advice_args.extend([
+            ks.display().to_string(),
+            PASS.to_string(),
+            pem_path.display().to_string(),
+        ]);
+        advice.push((
+            case.name.clone(),
+            "import-v3-copy",
+            vec![pem_path.display().to_string()],
+            true,
+        ));
     }
     let advice_says = if advice_args.is_empty() {
         HashMap::new()
@@ -902,6 +1000,24 @@ fn generated_chains_match_java() {
             disagree.push(case.name.clone());
         }
     }
+    for (jdk, says) in &other_jdks {
+        let agree_here = cases
+            .iter()
+            .zip(&ours)
+            .filter(|(_, (_, chain_pem, r))| {
+                let line = says
+                    .get(&chain_pem.display().to_string())
+                    .cloned()
+                    .unwrap_or_default();
+                line.starts_with("TRUSTED") == (r["trusted"].as_bool() == Some(true))
+            })
+            .count();
+        eprintln!(
+            "{label} on {jdk}: {} cases, {agree_here} agree, {} disagree",
+            cases.len(),
+            cases.len() - agree_here
+        );
+    }
     let mut bad_fixes = Vec::new();
     for (name, copy) in &fixed_cases {
         let line = fixed_says
@@ -914,7 +1030,8 @@ fn generated_chains_match_java() {
         }
     }
     eprintln!(
-        "generated matrix: {} cases, {agree} agree with Java, {} disagree {disagree:?}, {} undecided (unsupported-algorithm) {undecided:?}; {} catalog fixes applied, {} did not make Java trust the chain {bad_fixes:?}",
+        "{label} on {}: {} cases, {agree} agree with Java, {} disagree {disagree:?}, {} undecided (unsupported-algorithm) {undecided:?}; {} catalog fixes applied, {} did not make Java trust the chain {bad_fixes:?}",
+        java.display(),
         cases.len(),
         disagree.len(),
         undecided.len(),
