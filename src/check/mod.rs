@@ -64,6 +64,22 @@ pub struct Report {
     /// that path (same name and key) that they do not bind, under an issuer the keystore
     /// lacks: that issuer's subject (importing it opens the other path).
     pub unbound_twin_issuer: Option<String>,
+    /// A CA certificate the chain itself carries (its root when that works) whose import
+    /// makes Java trust the chain, re-judged with it added: the fix for a private CA that no
+    /// catalog CA anchors.
+    pub sent_anchor: Option<SentAnchor>,
+}
+
+/// A certificate of the presented chain that would anchor it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentAnchor {
+    pub subject: String,
+    pub sha256: String,
+    /// Its place in the presented chain (0 = the server certificate, never chosen).
+    pub position: usize,
+    /// No other certificate of the chain is a CA: `import --pem` of the whole chain file,
+    /// pinned to this one, takes exactly it (the server certificate is no CA and is left out).
+    pub only_ca_sent: bool,
 }
 
 /// The keystore holds a certificate with the name of the chain's issuer, and Java did not
@@ -90,7 +106,11 @@ pub fn assess(
     catalog: &Catalog,
     now: OffsetDateTime,
 ) -> Report {
-    let verdict = pkix::judge(presented, store, None, now);
+    // Parsed once: every catalog CA tried as a fix is judged on these same certificates.
+    let (verdict, chain) = match pkix::parse_chain(presented) {
+        Ok(chain) => (pkix::judge_chain(&chain, store, None, now), chain),
+        Err(refused) => (refused, Vec::new()),
+    };
     let mut warnings = Vec::new();
     let mut entrust_distrust = false;
     if verdict.trusted {
@@ -117,19 +137,23 @@ pub fn assess(
     let fix_cas = if verdict.trusted {
         Vec::new()
     } else {
-        fixes(presented, store, catalog, now)
+        fixes(&chain, store, catalog, now)
     };
     let name_clash = name_clash(&verdict, store);
     let leaf_fault = !verdict.trusted
-        && presented
+        && chain
             .first()
-            .and_then(|d| Certificate::parse(d).ok())
-            .is_some_and(|leaf| pkix::leaf_fault(&leaf, now).is_some());
+            .is_some_and(|leaf| pkix::leaf_fault(leaf, now).is_some());
     let in_order_helps = !verdict.trusted && {
         let ordered = in_order(presented);
         ordered.as_slice() != presented && pkix::judge(&ordered, store, None, now).trusted
     };
     let unbound_twin_issuer = unbound_twin_issuer(&verdict, presented, store);
+    let sent_anchor = if verdict.trusted || leaf_fault || in_order_helps || !fix_cas.is_empty() {
+        None
+    } else {
+        sent_anchor(&chain, store, now)
+    };
     Report {
         verdict,
         fix_cas,
@@ -139,7 +163,44 @@ pub fn assess(
         in_order_helps,
         leaf_fault,
         unbound_twin_issuer,
+        sent_anchor,
     }
+}
+
+/// The CA certificate of `presented` (other than the server's own) whose import makes Java
+/// trust the chain, trying the top of the chain first: the root is what an administrator
+/// of a private CA imports.
+fn sent_anchor(
+    chain: &[Certificate],
+    store: &AnchorSet,
+    now: OffsetDateTime,
+) -> Option<SentAnchor> {
+    let cas: Vec<(usize, Certificate)> = chain
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, c)| c.is_ca)
+        .map(|(i, c)| (i, c.clone()))
+        .collect();
+    let only_ca_sent = cas.len() == 1;
+    cas.into_iter().rev().find_map(|(position, cert)| {
+        if store.anchors().iter().any(|a| a.cert.der == cert.der) {
+            return None;
+        }
+        let anchor = Anchor {
+            alias: "sent".into(),
+            kind: EntryKind::TrustedCert,
+            cert,
+        };
+        pkix::judge_chain(chain, store, Some(&anchor), now)
+            .trusted
+            .then(|| SentAnchor {
+                subject: anchor.cert.subject.clone(),
+                sha256: anchor.cert.sha256.clone(),
+                position,
+                only_ca_sent,
+            })
+    })
 }
 
 /// For a path refused by its name or policy constraints: a CA certificate the server also
@@ -300,15 +361,11 @@ fn is_entrust_root(f: &Certificate) -> bool {
 /// The catalog CAs that would anchor the chain, the most useful group only: roots the
 /// server did not send, else intermediates it did not send, else certificates it sent.
 fn fixes(
-    presented: &[Vec<u8>],
+    sent: &[Certificate],
     store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
 ) -> Vec<FixCa> {
-    let sent: Vec<Certificate> = presented
-        .iter()
-        .filter_map(|d| Certificate::parse(d).ok())
-        .collect();
     // A fault of the server certificate itself: no import can repair it, so none is offered.
     if sent
         .first()
@@ -324,7 +381,7 @@ fn fixes(
         // Trusting the server certificate itself would "fix" anything, expired or not: that
         // is no advice to give.
         if store.anchors().iter().any(|a| a.cert.der == der)
-            || presented.first().map(Vec::as_slice) == Some(der)
+            || sent.first().map(|c| c.der.as_slice()) == Some(der)
         {
             continue;
         }
@@ -339,7 +396,7 @@ fn fixes(
             kind: EntryKind::TrustedCert,
             cert: f,
         };
-        if !pkix::judge(presented, store, Some(&anchor), now).trusted {
+        if !pkix::judge_chain(sent, store, Some(&anchor), now).trusted {
             continue;
         }
         let group = match (was_sent, ca.role) {

@@ -144,28 +144,48 @@ pub fn judge(
     extra: Option<&Anchor>,
     now: OffsetDateTime,
 ) -> Verdict {
+    match parse_chain(presented) {
+        Ok(chain) => judge_chain(&chain, store, extra, now),
+        Err(refused) => refused,
+    }
+}
+
+/// [`judge`] on a chain parsed once ([`parse_chain`]): `check` asks it again for every
+/// catalog CA it tries as a fix.
+pub fn judge_chain(
+    chain: &[Certificate],
+    store: &AnchorSet,
+    extra: Option<&Anchor>,
+    now: OffsetDateTime,
+) -> Verdict {
     let anchors: Vec<&Anchor> = store.anchors().iter().chain(extra).collect();
+    judge_parsed(chain, &anchors, now)
+}
+
+/// The presented certificates parsed, or the verdict on a chain that cannot be: empty, or a
+/// certificate that does not parse (Java's CertificateFactory refuses it before any path).
+pub fn parse_chain(presented: &[Vec<u8>]) -> Result<Vec<Certificate>, Verdict> {
     if presented.is_empty() {
-        return refuse(
+        return Err(refuse(
             Vec::new(),
             ProblemCode::EmptyChain,
             "the server presented no certificate".into(),
-        );
+        ));
     }
     let mut chain = Vec::with_capacity(presented.len());
     for (i, der) in presented.iter().enumerate() {
         match Certificate::parse(der) {
             Ok(f) => chain.push(f),
             Err(why) => {
-                return refuse(
+                return Err(refuse(
                     Vec::new(),
                     ProblemCode::Malformed,
                     format!("certificate {} of the chain cannot be parsed: {why}", i + 1),
-                )
+                ))
             }
         }
     }
-    judge_parsed(&chain, &anchors, now)
+    Ok(chain)
 }
 
 fn refuse(path: Vec<Step>, code: ProblemCode, message: String) -> Verdict {
@@ -468,10 +488,27 @@ impl<'a> Ctx<'a> {
     }
 
     fn no_issuer_message(&self, c: &Certificate) -> String {
-        format!(
-            "no trusted certificate has the subject and key of the issuer of {} (issuer {}), and the chain does not carry a usable one",
-            c.subject, c.issuer
-        )
+        if c.self_issued && c.is_ca {
+            return format!(
+                "the chain ends with the root {}, which is not a trust anchor of this keystore (no trusted certificate has its subject and key)",
+                c.subject
+            );
+        }
+        let carried = self
+            .chain
+            .iter()
+            .any(|p| p.subject_key == c.issuer_key && p.der != c.der);
+        if carried {
+            format!(
+                "no trusted certificate has the subject and key of the issuer of {} (issuer {}), and the chain's own {} leads to no trust anchor",
+                c.subject, c.issuer, c.issuer
+            )
+        } else {
+            format!(
+                "no trusted certificate has the subject and key of the issuer of {} (issuer {}), and the chain does not carry a usable one",
+                c.subject, c.issuer
+            )
+        }
     }
 
     /// AdaptableX509CertSelector: may `cand` be the issuer of `child`? The validator's

@@ -490,6 +490,28 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
             "have {sender} send its chain in order (the server certificate, then the certificate of its issuer, and so on): Java then trusts it with this keystore{also}"
         ));
     }
+    if let (Some(a), ProblemCode::NoIssuer | ProblemCode::NoAnchors) =
+        (&report.sent_anchor, problem.code)
+    {
+        let n = a.position + 1;
+        let sha = &a.sha256;
+        let how = match c.chain_file.as_deref() {
+            Some(file) if a.only_ca_sent => format!(
+                "run: {import_cmd} --pem {} --expect-sha256 {sha}",
+                crate::suggest::quote_arg(file)
+            ),
+            Some(_) => format!(
+                "save certificate {n} of the chain file to a file and run: {import_cmd} --pem FILE --expect-sha256 {sha}"
+            ),
+            None => format!(
+                "save certificate {n} the server sent to a file and run: {import_cmd} --pem FILE --expect-sha256 {sha}"
+            ),
+        };
+        return Some(format!(
+            "no Azure catalog CA anchors this chain, but the chain's own {} (certificate {n}, SHA-256 {sha}) does: if it is a CA you trust (check the fingerprint with whoever runs it), {how}",
+            a.subject
+        ));
+    }
     Some(match problem.code {
         ProblemCode::NoIssuer => format!(
             "no Azure catalog CA anchors this chain: import the certificate of {issuer} (keytool -importcert), or have {sender} include the intermediate certificates"

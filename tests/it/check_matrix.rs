@@ -863,6 +863,30 @@ pub(crate) fn run_matrix(label: &str, cases: &[Case], universe: &[Vec<u8>]) {
                 vec![f],
                 false,
             ));
+        } else if fix.contains("but the chain's own") {
+            // Import the presented certificate the fix names by its SHA-256: Java must then
+            // trust the chain.
+            let sha = fix
+                .split_once("SHA-256 ")
+                .and_then(|(_, rest)| rest.split_once(')'))
+                .map(|(h, _)| h.to_string())
+                .unwrap_or_default();
+            let mut files = Vec::new();
+            for d in &case.chain {
+                let c = azure_cacerts::cert::Certificate::parse(d).expect("chain parses");
+                if c.sha256 == sha {
+                    let mut anchors = case.anchors.clone();
+                    anchors.push(("sent".into(), d.clone()));
+                    files.push(write("sent-anchor", &anchors, &chain_ders));
+                }
+            }
+            assert_eq!(
+                files.len(),
+                1,
+                "{}: the fix names no sent certificate: {fix}",
+                case.name
+            );
+            advice.push((case.name.clone(), "import-sent-ca", files, true));
         } else if fix.contains("(keytool -importcert)") {
             let issuer = r["path"]
                 .as_array()
