@@ -303,77 +303,11 @@ fn weak_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<String
 }
 
 /// Bits of an unsigned big-endian integer (x509-parser's RSA key_size miscounts some moduli).
-fn bit_length(bytes: &[u8]) -> usize {
+pub(crate) fn bit_length(bytes: &[u8]) -> usize {
     let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
     match bytes.get(start) {
         Some(&first) => (bytes.len() - start - 1) * 8 + (8 - first.leading_zeros() as usize),
         None => 0,
-    }
-}
-
-/// Whether `signer`'s key verifies `child`'s signature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SigCheck {
-    Valid,
-    Invalid,
-    /// An algorithm (or key) that x509-parser with aws-lc-rs cannot verify.
-    Unsupported,
-}
-
-pub fn verify_signature(child: &Certificate, signer: &Certificate) -> SigCheck {
-    let Ok((_, c)) = X509Certificate::from_der(&child.der) else {
-        return SigCheck::Invalid;
-    };
-    let Ok((_, s)) = X509Certificate::from_der(&signer.der) else {
-        return SigCheck::Invalid;
-    };
-    match c.verify_signature(Some(s.public_key())) {
-        Ok(()) => SigCheck::Valid,
-        Err(x509_parser::error::X509Error::SignatureUnsupportedAlgorithm) => {
-            verify_beyond_x509_parser(&c, &s)
-        }
-        Err(_) => SigCheck::Invalid,
-    }
-}
-
-/// Signatures Java accepts that x509-parser's table lacks but aws-lc-rs verifies: ECDSA with
-/// any of SHA-1/256/384/512 on P-256, P-384 (no SHA-1) and P-521, and PKCS#1 RSA keys of
-/// 1024 to 2047 bits with SHA-256 or SHA-512.
-fn verify_beyond_x509_parser(c: &X509Certificate<'_>, s: &X509Certificate<'_>) -> SigCheck {
-    use aws_lc_rs::signature as sig;
-    let alg = c.signature_algorithm.algorithm.to_id_string();
-    let spki = s.public_key();
-    let key_alg = spki.algorithm.algorithm.to_id_string();
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string());
-    let verifier: &'static dyn sig::VerificationAlgorithm =
-        match (key_alg.as_str(), curve.as_deref(), alg.as_str()) {
-            ("1.2.840.10045.2.1", Some(curve), alg) => match (curve, alg) {
-                ("1.2.840.10045.3.1.7", "1.2.840.10045.4.1") => &sig::ECDSA_P256_SHA1_ASN1,
-                ("1.2.840.10045.3.1.7", "1.2.840.10045.4.3.4") => &sig::ECDSA_P256_SHA512_ASN1,
-                ("1.3.132.0.34", "1.2.840.10045.4.3.4") => &sig::ECDSA_P384_SHA512_ASN1,
-                ("1.3.132.0.35", "1.2.840.10045.4.1") => &sig::ECDSA_P521_SHA1_ASN1,
-                ("1.3.132.0.35", "1.2.840.10045.4.3.2") => &sig::ECDSA_P521_SHA256_ASN1,
-                ("1.3.132.0.35", "1.2.840.10045.4.3.3") => &sig::ECDSA_P521_SHA384_ASN1,
-                ("1.3.132.0.35", "1.2.840.10045.4.3.4") => &sig::ECDSA_P521_SHA512_ASN1,
-                _ => return SigCheck::Unsupported,
-            },
-            ("1.2.840.113549.1.1.1", _, "1.2.840.113549.1.1.11") => {
-                &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
-            }
-            ("1.2.840.113549.1.1.1", _, "1.2.840.113549.1.1.13") => {
-                &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
-            }
-            _ => return SigCheck::Unsupported,
-        };
-    let key = sig::UnparsedPublicKey::new(verifier, &spki.subject_public_key.data);
-    match key.verify(c.tbs_certificate.as_ref(), &c.signature_value.data) {
-        Ok(()) => SigCheck::Valid,
-        Err(_) => SigCheck::Invalid,
     }
 }
 

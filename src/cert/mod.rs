@@ -6,14 +6,16 @@ mod certificate;
 pub mod file;
 pub mod name;
 mod pkcs7;
+mod signature;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use time::OffsetDateTime;
 
-pub use certificate::{minimal_integer, verify_signature, Aki, Certificate, SigCheck};
+pub use certificate::{minimal_integer, Aki, Certificate};
 pub use name::{display_name, NameKey};
+pub use signature::{verify_signature, SigCheck};
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("malformed certificate: {0}")]
