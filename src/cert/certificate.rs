@@ -65,10 +65,34 @@ pub struct Certificate {
     pub dns_names: Vec<String>,
     pub ip_addresses: Vec<std::net::IpAddr>,
     pub common_name: Option<String>,
-    /// Why Java's default algorithm constraints refuse this certificate's signature, or its
-    /// key (the only part of an anchor they look at).
-    pub weak_signature: Option<String>,
-    pub weak_key: Option<String>,
+    /// The subject key's algorithm and size in bits (the modulus for RSA, p for DSA, the
+    /// field for EC; 0 when unknown), what Java's algorithm constraints look at.
+    pub key_kind: KeyKind,
+    pub key_bits: usize,
+}
+
+/// The kind of a subject public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    Rsa,
+    Dsa,
+    Ec,
+    Ed25519,
+    Ed448,
+    Other,
+}
+
+impl KeyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyKind::Rsa => "RSA",
+            KeyKind::Dsa => "DSA",
+            KeyKind::Ec => "EC",
+            KeyKind::Ed25519 => "Ed25519",
+            KeyKind::Ed448 => "Ed448",
+            KeyKind::Other => "unknown",
+        }
+    }
 }
 
 // Extensions Java's PKIX checkers resolve (KeyChecker, ConstraintsChecker, PolicyChecker),
@@ -184,8 +208,7 @@ impl Certificate {
             .last()
             .and_then(|cn| cn.as_str().ok())
             .map(str::to_string);
-        let weak_signature = weak_signature(&sig_alg);
-        let weak_key = weak_key(tbs.public_key());
+        let (key_kind, key_bits) = key_facts(tbs.public_key());
         let is_ca = ca_path_len.is_some() || version == 1;
         Ok(Certificate {
             der: der.to_vec(),
@@ -215,8 +238,8 @@ impl Certificate {
             dns_names,
             ip_addresses,
             common_name,
-            weak_signature,
-            weak_key,
+            key_kind,
+            key_bits,
         })
     }
 
@@ -276,29 +299,42 @@ fn is_known(oid: &x509_parser::der_parser::oid::Oid) -> bool {
     id_ce_arc(oid).is_some_and(|n| HANDLED_CRITICAL_ARCS.contains(&n) || n == 14 || n == 35)
 }
 
-/// jdk.certpath.disabledAlgorithms: MD2 and MD5 signatures.
-fn weak_signature(oid: &str) -> Option<String> {
-    match oid {
-        "1.2.840.113549.1.1.2" => Some("it is signed with MD2".into()),
-        "1.2.840.113549.1.1.4" => Some("it is signed with MD5".into()),
-        _ => None,
+fn key_facts(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> (KeyKind, usize) {
+    match spki.parsed() {
+        Ok(PublicKey::RSA(k)) => (KeyKind::Rsa, bit_length(k.modulus)),
+        Ok(PublicKey::DSA(_)) => (KeyKind::Dsa, dsa_p_bits(spki)),
+        Ok(PublicKey::EC(p)) => (KeyKind::Ec, p.key_size()),
+        _ => match spki.algorithm.algorithm.to_id_string().as_str() {
+            "1.3.101.112" => (KeyKind::Ed25519, 255),
+            "1.3.101.113" => (KeyKind::Ed448, 448),
+            // x509-parser leaves an id-RSASSA-PSS key unparsed; its bits are an RSAPublicKey.
+            "1.2.840.113549.1.1.10" => (
+                KeyKind::Rsa,
+                x509_parser::public_key::RSAPublicKey::from_der(&spki.subject_public_key.data)
+                    .map(|(_, k)| bit_length(k.modulus))
+                    .unwrap_or(0),
+            ),
+            _ => (KeyKind::Other, 0),
+        },
     }
 }
 
-/// jdk.certpath.disabledAlgorithms: RSA and DSA keys under 1024 bits, EC keys under 224.
-fn weak_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<String> {
-    match spki.parsed() {
-        Ok(PublicKey::RSA(k)) if bit_length(k.modulus) < 1024 => Some(format!(
-            "its RSA key has only {} bits",
-            bit_length(k.modulus)
-        )),
-        Ok(PublicKey::DSA(k)) if k.len() * 8 < 1024 => {
-            Some(format!("its DSA key has only {} bits", k.len() * 8))
-        }
-        Ok(PublicKey::EC(p)) if p.key_size() > 0 && p.key_size() < 224 => {
-            Some(format!("its EC key has only {} bits", p.key_size()))
-        }
-        _ => None,
+/// A DSA key's size is that of its prime p (Java's `keySize`), from the parameters
+/// SEQUENCE { p, q, g } of its AlgorithmIdentifier; 0 when they are absent.
+fn dsa_p_bits(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> usize {
+    use x509_parser::der_parser::ber::BerObjectContent;
+    let Some(params) = spki.algorithm.parameters.as_ref() else {
+        return 0;
+    };
+    let Ok((_, seq)) = x509_parser::der_parser::parse_der(params.as_bytes()) else {
+        return 0;
+    };
+    match &seq.content {
+        BerObjectContent::Sequence(items) => match items.first().map(|i| &i.content) {
+            Some(BerObjectContent::Integer(p)) => bit_length(p),
+            _ => 0,
+        },
+        _ => 0,
     }
 }
 

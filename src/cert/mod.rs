@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 use time::OffsetDateTime;
 
-pub use certificate::{minimal_integer, Aki, Certificate};
+pub use certificate::{minimal_integer, Aki, Certificate, KeyKind};
 pub use name::{display_name, NameKey};
-pub use signature::{verify_signature, SigCheck};
+pub use signature::{verify_signature, verify_small_rsa_handshake, SigCheck};
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("malformed certificate: {0}")]

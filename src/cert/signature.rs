@@ -202,6 +202,48 @@ pub fn verify_signature(child: &Certificate, signer: &Certificate) -> SigCheck {
     )
 }
 
+/// A TLS handshake signature (PKCS#1 v1.5, or PSS with a salt of the hash's length as TLS
+/// uses it) made with the RSA key of the certificate `cert_der`, hashed with SHA-`hash_bits`:
+/// for the keys of 1024 to 2047 bits that Java's TLS accepts and rustls' verifiers refuse.
+pub fn verify_small_rsa_handshake(
+    cert_der: &[u8],
+    pss: bool,
+    hash_bits: u16,
+    message: &[u8],
+    sig: &[u8],
+) -> SigCheck {
+    let Ok((_, c)) = X509Certificate::from_der(cert_der) else {
+        return SigCheck::Invalid;
+    };
+    let Some(Key::Rsa {
+        der,
+        bits,
+        pss_only,
+    }) = key(c.public_key())
+    else {
+        return SigCheck::Unsupported;
+    };
+    if !(1024..2048).contains(&bits) || (pss_only && !pss) {
+        return SigCheck::Unsupported;
+    }
+    let hash = match hash_bits {
+        256 => Hash::Sha256,
+        384 => Hash::Sha384,
+        512 => Hash::Sha512,
+        _ => return SigCheck::Unsupported,
+    };
+    let scheme = if pss {
+        Scheme::Pss {
+            hash,
+            mgf: hash,
+            salt: hash.len(),
+        }
+    } else {
+        Scheme::Pkcs1(hash)
+    };
+    rustcrypto_rsa(der, scheme, message, sig)
+}
+
 fn verify(
     alg: &AlgorithmIdentifier<'_>,
     spki: &SubjectPublicKeyInfo<'_>,

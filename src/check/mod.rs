@@ -6,6 +6,7 @@
 //! the remedy from the Azure catalog and the Entrust distrust warning; [`intercept`] recognises
 //! a TLS-inspecting proxy on top of that verdict. Nothing here prints.
 
+pub mod algorithms;
 pub mod intercept;
 pub mod pkix;
 pub mod tls;
@@ -17,6 +18,7 @@ use time::OffsetDateTime;
 use crate::catalog::{Catalog, CatalogCa, PageStatus, Role};
 use crate::cert::Certificate;
 use crate::keystore::EntryKind;
+pub use algorithms::{JavaRules, JavaVersion};
 pub use pkix::{Anchor, AnchorSet, How, Problem, Step, Verdict};
 
 /// The servers checked when none is named: Entra ID sign-in and Exchange Online.
@@ -83,8 +85,9 @@ pub fn assess(
     store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
+    rules: &JavaRules,
 ) -> Report {
-    let verdict = pkix::judge(presented, store, None, now);
+    let verdict = pkix::judge(presented, store, None, now, rules);
     let mut warnings = Vec::new();
     let mut entrust_distrust = false;
     if verdict.trusted {
@@ -111,17 +114,17 @@ pub fn assess(
     let fix_cas = if verdict.trusted {
         Vec::new()
     } else {
-        fixes(presented, store, catalog, now)
+        fixes(presented, store, catalog, now, rules)
     };
     let name_clash = name_clash(&verdict, store);
     let leaf_fault = !verdict.trusted
         && presented
             .first()
             .and_then(|d| Certificate::parse(d).ok())
-            .is_some_and(|leaf| pkix::leaf_fault(&leaf, now).is_some());
+            .is_some_and(|leaf| pkix::leaf_fault(&leaf, now, rules).is_some());
     let in_order_helps = !verdict.trusted && {
         let ordered = in_order(presented);
-        ordered.as_slice() != presented && pkix::judge(&ordered, store, None, now).trusted
+        ordered.as_slice() != presented && pkix::judge(&ordered, store, None, now, rules).trusted
     };
     Report {
         verdict,
@@ -253,6 +256,7 @@ fn fixes(
     store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
+    rules: &JavaRules,
 ) -> Vec<FixCa> {
     let sent: Vec<Certificate> = presented
         .iter()
@@ -261,7 +265,7 @@ fn fixes(
     // A fault of the server certificate itself: no import can repair it, so none is offered.
     if sent
         .first()
-        .is_some_and(|leaf| pkix::leaf_fault(leaf, now).is_some())
+        .is_some_and(|leaf| pkix::leaf_fault(leaf, now, rules).is_some())
     {
         return Vec::new();
     }
@@ -284,7 +288,7 @@ fn fixes(
             kind: EntryKind::TrustedCert,
             cert: f,
         };
-        if !pkix::judge(presented, store, Some(&anchor), now).trusted {
+        if !pkix::judge(presented, store, Some(&anchor), now, rules).trusted {
             continue;
         }
         let group = match (was_sent, ca.role) {

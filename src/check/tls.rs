@@ -32,6 +32,9 @@ pub struct Fetched {
     /// Set when the handshake failed after the certificates arrived (e.g. a bad handshake
     /// signature): the chain is still judged, and this is reported beside it.
     pub late_error: Option<String>,
+    /// The late failure was the server's handshake signature, checked and found wrong (not
+    /// an algorithm our client lacks): Java fails on it too.
+    pub late_bad_signature: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +236,51 @@ fn tunnel(
 struct Recorder {
     provider: Arc<CryptoProvider>,
     seen: Mutex<Option<Vec<Vec<u8>>>>,
+    /// Set when the server's handshake signature was checked and is wrong: Java fails there
+    /// too.
+    bad_signature: Mutex<bool>,
+}
+
+impl Recorder {
+    /// rustls' verdict on a handshake signature, with a second look where Java accepts more:
+    /// RSA keys of 1024 to 2047 bits, which rustls' verifiers refuse and no JDK's
+    /// jdk.tls.disabledAlgorithms does.
+    fn judged(
+        &self,
+        rustls_says: Result<HandshakeSignatureValid, rustls::Error>,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let Err(e) = rustls_says else {
+            return rustls_says;
+        };
+        let (pss, bits) = match dss.scheme {
+            SignatureScheme::RSA_PSS_SHA256 => (true, 256),
+            SignatureScheme::RSA_PSS_SHA384 => (true, 384),
+            SignatureScheme::RSA_PSS_SHA512 => (true, 512),
+            SignatureScheme::RSA_PKCS1_SHA256 => (false, 256),
+            SignatureScheme::RSA_PKCS1_SHA384 => (false, 384),
+            SignatureScheme::RSA_PKCS1_SHA512 => (false, 512),
+            _ => return self.failed(e),
+        };
+        match crate::cert::verify_small_rsa_handshake(cert, pss, bits, message, dss.signature()) {
+            crate::cert::SigCheck::Valid => Ok(HandshakeSignatureValid::assertion()),
+            _ => self.failed(e),
+        }
+    }
+
+    fn failed(&self, e: rustls::Error) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if matches!(
+            e,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+        ) {
+            if let Ok(mut bad) = self.bad_signature.lock() {
+                *bad = true;
+            }
+        }
+        Err(e)
+    }
 }
 
 impl ServerCertVerifier for Recorder {
@@ -259,12 +307,13 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
+        let r = rustls::crypto::verify_tls12_signature(
             message,
             cert,
             dss,
             &self.provider.signature_verification_algorithms,
-        )
+        );
+        self.judged(r, message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -273,12 +322,13 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
+        let r = rustls::crypto::verify_tls13_signature(
             message,
             cert,
             dss,
             &self.provider.signature_verification_algorithms,
-        )
+        );
+        self.judged(r, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -297,6 +347,7 @@ fn handshake(
     let recorder = Arc::new(Recorder {
         provider: provider.clone(),
         seen: Mutex::new(None),
+        bad_signature: Mutex::new(false),
     });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -352,6 +403,7 @@ fn handshake(
         (Some(certs), late) => Ok(Fetched {
             certs,
             protocol: if late.is_none() { protocol } else { None },
+            late_bad_signature: late.is_some() && recorder.bad_signature.lock().is_ok_and(|b| *b),
             late_error: late.map(|e| e.to_string()),
         }),
         (None, Some(e)) => Err(e),

@@ -642,7 +642,7 @@ fn every_algorithm_matches_java() {
                 .arg(PASS)
                 .arg("--chain")
                 .arg(chain_pem)
-                .args(["--format", "json"])
+                .args(["--java-version", rules, "--format", "json"])
                 .output()
                 .unwrap();
             let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
