@@ -697,3 +697,102 @@ fn every_algorithm_matches_java() {
     }
     assert!(failures.is_empty(), "disagreements with Java: {failures:?}");
 }
+
+/// A real handshake with a server whose key is RSA-1024: JSSE (the server and a client of it,
+/// tests/java/TlsPair.java) completes it and trusts the chain, so `check --host` must complete
+/// it too, say trusted, and warn of no failed handshake.
+#[test]
+fn rsa_1024_server_key_completes_the_handshake_as_in_java() {
+    use rsa::pkcs8::EncodePrivateKey;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let keytools = common::keytools();
+    if keytools.is_empty() {
+        eprintln!("no JDK here: the RSA-1024 handshake is not tried");
+        return;
+    }
+    let mut rng = StdRng::seed_from_u64(1024);
+    let root: Ca = ca("Alg Handshake Root", 1, key(), -100, 3000);
+    let root_der = root
+        .params
+        .self_signed(&root.key)
+        .expect("root")
+        .der()
+        .to_vec();
+    let signer = TestKey::P256(
+        rcgen::KeyPair::try_from(root.key.serialize_der().as_slice()).expect("key copy"),
+    );
+    let server_key = TestKey::generate(Kind::Rsa(1024), &mut rng);
+    let leaf = leaf_params("rsa1024.alg.test", 2)
+        .signed_by(&key(), &root.issuer())
+        .expect("leaf");
+    let leaf = resign(
+        leaf.der(),
+        Some(&server_key),
+        Alg::Ecdsa(Dig::Sha256),
+        &signer,
+        &mut rng,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let ks = dir.path().join("trust.jks");
+    keystore(&ks, &[("root", &root_der)]);
+    let chain = dir.path().join("chain.pem");
+    std::fs::write(&chain, pem(&[&leaf])).unwrap();
+    let key_file = dir.path().join("server.pk8");
+    let TestKey::Rsa(k) = &server_key else {
+        unreachable!("an RSA key")
+    };
+    std::fs::write(&key_file, k.to_pkcs8_der().expect("pkcs8").as_bytes()).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/TlsPair.java");
+    for keytool in &keytools {
+        let rules = java_rules(keytool);
+        let mut java = Command::new(common::java_beside(keytool))
+            .arg(&source)
+            .arg(&key_file)
+            .arg(&chain)
+            .arg(&ks)
+            .arg(PASS)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("java runs");
+        let mut lines = BufReader::new(java.stdout.take().expect("stdout")).lines();
+        let port_line = lines.next().and_then(Result::ok).unwrap_or_default();
+        let port = port_line
+            .strip_prefix("PORT ")
+            .unwrap_or_default()
+            .to_string();
+        let client = lines.next().and_then(Result::ok).unwrap_or_default();
+        let out = common::bin()
+            .args(["check", "-k"])
+            .arg(&ks)
+            .arg("--storepass")
+            .arg(PASS)
+            .args(["--host", &format!("127.0.0.1:{port}")])
+            .args([
+                "--java-version",
+                rules,
+                "--timeout",
+                "20",
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        drop(java.stdin.take());
+        let _ = java.wait();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        let r = &doc["results"][0];
+        eprintln!(
+            "RSA-1024 server [{rules}]: java {client} | ours trusted={} tls={} warnings={}",
+            r["trusted"], r["tls_version"], r["warnings"]
+        );
+        assert!(
+            client.starts_with("CLIENT TRUSTED"),
+            "JSSE itself: {client} ({port_line})"
+        );
+        assert_eq!(r["trusted"], true, "{doc} {}", common::stderr(&out));
+        assert_eq!(r["tls_version"], "TLSv1_3", "{doc}");
+        assert_eq!(r["warnings"], serde_json::json!([]), "{doc}");
+    }
+}
