@@ -98,8 +98,10 @@ impl JavaVersion {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JavaRules {
     pub version: JavaVersion,
-    /// SHA-256 fingerprints (upper-case hex) of the certificates in that JDK's own cacerts.
-    /// None: not known, and the `SHA1 jdkCA & usage TLSServer` rule is not applied.
+    /// SHA-256 fingerprints (upper-case hex) of the roots that JDK counts as its own: the
+    /// entries of its `lib/security/cacerts` whose alias contains " [jdk" (what its
+    /// AnchorCertificates reads). None: not known, and the `SHA1 jdkCA & usage TLSServer`
+    /// rule is not applied.
     jdk_cas: Option<HashSet<String>>,
 }
 
@@ -119,7 +121,7 @@ impl JavaRules {
         }
     }
 
-    /// With the certificates of the JDK's own cacerts (its `lib/security/cacerts`).
+    /// With the fingerprints of the JDK's own roots (see `jdk_cas`).
     pub fn with_jdk_cas<I: IntoIterator<Item = String>>(mut self, sha256: I) -> JavaRules {
         self.jdk_cas = Some(sha256.into_iter().collect());
         self

@@ -76,10 +76,8 @@ fn java_rules(args: &CheckArgs, opened: &ops::Opened, store: &AnchorSet) -> Java
         .unwrap_or(JavaVersion::Jdk17);
     let rules = JavaRules::new(version);
     match runtime {
-        // The keystore is that runtime's own cacerts: its anchors are the JDK's roots.
-        Some((_, true)) => {
-            rules.with_jdk_cas(store.anchors().iter().map(|a| a.cert.sha256.clone()))
-        }
+        // The keystore is that runtime's own cacerts.
+        Some((_, true)) => rules.with_jdk_cas(jdk_labelled(store)),
         Some((home, false)) => match jdk_cacerts(&home) {
             Some(shas) => rules.with_jdk_cas(shas),
             None => rules,
@@ -88,21 +86,27 @@ fn java_rules(args: &CheckArgs, opened: &ops::Opened, store: &AnchorSet) -> Java
     }
 }
 
-/// The SHA-256 fingerprints of a runtime's own cacerts, read with the default password.
+/// The roots a JDK counts as its own (`jdkCA`): as its AnchorCertificates reads its
+/// `lib/security/cacerts`, the entries whose alias contains " [jdk" (the JDK build labels the
+/// roots it ships "name [jdk]"; a distribution's cacerts in their place, such as Debian's
+/// "debian:..." entries, has none).
+fn jdk_labelled(store: &AnchorSet) -> Vec<String> {
+    store
+        .anchors()
+        .iter()
+        .filter(|a| a.alias.contains(" [jdk"))
+        .map(|a| a.cert.sha256.clone())
+        .collect()
+}
+
+/// The `jdkCA` roots of a runtime's own cacerts, read with the default password.
 fn jdk_cacerts(home: &Path) -> Option<Vec<String>> {
     let path = crate::locate::cacerts_in_java_home(home)?;
     let bytes = crate::fsio::read_regular_bounded(&path, 64 * 1024 * 1024).ok()?;
     let ks = crate::keystore::Keystore::parse(&bytes, None, Some("changeit"))
         .or_else(|_| crate::keystore::Keystore::parse(&bytes, None, None))
         .ok()?;
-    let store = AnchorSet::from_keystore(&ks);
-    Some(
-        store
-            .anchors()
-            .iter()
-            .map(|a| a.cert.sha256.clone())
-            .collect(),
-    )
+    Some(jdk_labelled(&AnchorSet::from_keystore(&ks)))
 }
 
 /// The chain file's size limit: a server chain is a few kilobytes.

@@ -796,3 +796,177 @@ fn rsa_1024_server_key_completes_the_handshake_as_in_java() {
         assert_eq!(r["warnings"], serde_json::json!([]), "{doc}");
     }
 }
+
+struct DirPath(PathBuf);
+
+impl DirPath {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+/// A copy of the JDK whose own cacerts is `cacerts` (its `java.home` is the copy): what
+/// Java's `jdkCA` constraint reads. Only `bin/java` and `lib/server/libjvm.so` are copied
+/// (the JVM finds its home from them); everything else is a link to the real JDK, except
+/// `lib/security/cacerts`, whose link is removed before the file is written, so the JDK's
+/// own cacerts (and Debian's /etc/ssl/certs/java/cacerts behind it) is never touched.
+#[cfg(unix)]
+fn jdk_copy_with_cacerts(keytool: &Path, dir: &Path, cacerts: &[(&str, &[u8])]) -> Option<PathBuf> {
+    let home = keytool.parent()?.parent()?;
+    let copy = dir.join("jdk");
+    let linked = std::process::Command::new("cp")
+        .arg("-as")
+        .arg(format!("{}/.", home.display()))
+        .arg(&copy)
+        .status()
+        .ok()?;
+    if !linked.success() {
+        return None;
+    }
+    for file in ["bin/java", "lib/server/libjvm.so"] {
+        let target = copy.join(file);
+        std::fs::remove_file(&target).ok()?;
+        std::fs::copy(home.join(file), &target).ok()?;
+    }
+    let own = copy.join("lib/security/cacerts");
+    std::fs::remove_file(&own).ok()?;
+    assert!(
+        std::fs::symlink_metadata(&own).is_err(),
+        "{} must be gone before it is written",
+        own.display()
+    );
+    keystore(&own, cacerts);
+    Some(copy)
+}
+
+/// `SHA1 jdkCA & usage TLSServer`: a SHA-1 signed intermediate on a path to a root the JDK
+/// ships is refused, to any other root accepted. Java's jdkCA reads the JDK's own cacerts, so
+/// a copy of the JDK whose cacerts holds the test root plays "a root the JDK ships"; `check`
+/// learns the same from `--java-home`.
+#[cfg(unix)]
+#[test]
+fn sha1_to_a_jdk_root_matches_java() {
+    let keytools = common::keytools();
+    if keytools.is_empty() {
+        eprintln!("no JDK here: the jdkCA rule is not compared");
+        return;
+    }
+    let mut rng = StdRng::seed_from_u64(1);
+    let root_key = TestKey::generate(Kind::Rsa(2048), &mut rng);
+    let root = ca("Alg jdkCA Root", 1, key(), -100, 3000);
+    let root_der = resign(
+        root.params.self_signed(&root.key).expect("root").der(),
+        Some(&root_key),
+        Alg::Pkcs1(Dig::Sha256),
+        &root_key,
+        &mut rng,
+    );
+    let inter = ca("Alg jdkCA SHA-1 Intermediate", 2, key(), -100, 1000);
+    let inter_der = inter
+        .params
+        .signed_by(&inter.key, &root.issuer())
+        .expect("inter");
+    let inter_der = resign(
+        inter_der.der(),
+        None,
+        Alg::Pkcs1(Dig::Sha1),
+        &root_key,
+        &mut rng,
+    );
+    let leaf = leaf_params("jdkca.alg.test", 3)
+        .signed_by(&key(), &inter.issuer())
+        .expect("leaf")
+        .der()
+        .to_vec();
+    let holder = tempfile::tempdir().unwrap();
+    let dir = DirPath(match std::env::var_os("CHECK_MATRIX_KEEP") {
+        Some(keep) => PathBuf::from(keep),
+        None => holder.path().to_path_buf(),
+    });
+    let ks = dir.path().join("trust.jks");
+    keystore(&ks, &[("root", &root_der)]);
+    let chain = dir.path().join("chain.pem");
+    std::fs::write(&chain, pem(&[&leaf, &inter_der])).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/TrustCheck.java");
+    let java_says = |java: &Path| -> String {
+        let out = std::process::Command::new(java)
+            .arg(&source)
+            .arg(&ks)
+            .arg(PASS)
+            .arg(&chain)
+            .output()
+            .expect("java runs");
+        common::stdout(&out)
+    };
+    let ours = |extra: &[&std::ffi::OsStr]| -> Value {
+        let out = common::bin()
+            .args(["check", "-k"])
+            .arg(&ks)
+            .arg("--storepass")
+            .arg(PASS)
+            .arg("--chain")
+            .arg(&chain)
+            .args(extra)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    };
+    for (n, keytool) in keytools.iter().enumerate() {
+        let rules = java_rules(keytool);
+        let sub = dir.path().join(format!("jdk-{n}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        // A JDK build labels the roots it ships "NAME [jdk]": only those are jdkCA.
+        let Some(copy) = jdk_copy_with_cacerts(keytool, &sub, &[("root [jdk]", &root_der)]) else {
+            eprintln!(
+                "{}: cannot copy this JDK here: jdkCA not compared",
+                keytool.display()
+            );
+            continue;
+        };
+        let shipped = java_says(&copy.join("bin/java"));
+        let plain = java_says(&common::java_beside(keytool));
+        let with_home = ours(&["--java-home".as_ref(), copy.as_os_str()]);
+        let without = ours(&["--java-version".as_ref(), rules.as_ref()]);
+        eprintln!(
+            "jdkCA [{rules}]: java with the root shipped: {shipped} | ours {}: {}",
+            with_home["results"][0]["reason_code"], with_home["results"][0]["reason"]
+        );
+        eprintln!(
+            "jdkCA [{rules}]: java with the real JDK: {plain} | ours trusted={}",
+            without["results"][0]["trusted"]
+        );
+        assert!(shipped.contains("REJECTED"), "{shipped}");
+        assert!(plain.contains("TRUSTED"), "{plain}");
+        assert_eq!(with_home["java_rules"], rules, "{with_home}");
+        assert_eq!(with_home["jdk_ca_rule"], true, "{with_home}");
+        assert_eq!(with_home["results"][0]["reason_code"], "weak-algorithm");
+        assert!(with_home["results"][0]["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("(SHA1 jdkCA & usage TLSServer)"));
+        assert_eq!(without["jdk_ca_rule"], false, "{without}");
+        assert_eq!(without["results"][0]["trusted"], true, "{without}");
+
+        // The same root in a distribution's cacerts (no " [jdk" label, as Debian's): not
+        // jdkCA, and Java trusts the chain.
+        let sub = dir.path().join(format!("jdk-{n}-unlabelled"));
+        std::fs::create_dir_all(&sub).unwrap();
+        let Some(copy) = jdk_copy_with_cacerts(keytool, &sub, &[("debian:root.pem", &root_der)])
+        else {
+            continue;
+        };
+        let unlabelled = java_says(&copy.join("bin/java"));
+        let ours_unlabelled = ours(&["--java-home".as_ref(), copy.as_os_str()]);
+        eprintln!(
+            "jdkCA [{rules}]: java with the root unlabelled: {unlabelled} | ours trusted={}",
+            ours_unlabelled["results"][0]["trusted"]
+        );
+        assert!(unlabelled.contains("TRUSTED"), "{unlabelled}");
+        assert_eq!(ours_unlabelled["jdk_ca_rule"], true, "{ours_unlabelled}");
+        assert_eq!(
+            ours_unlabelled["results"][0]["trusted"], true,
+            "{ours_unlabelled}"
+        );
+    }
+}
