@@ -366,9 +366,11 @@ fn rustcrypto_rsa(key_der: &[u8], scheme: Scheme, message: &[u8], sig: &[u8]) ->
             };
             key.verify(padding, &hashed, sig).is_ok()
         }
-        // The `rsa` crate's MGF1 uses the message hash; a certificate that names another MGF1
-        // hash is not verified here.
-        Scheme::Pss { hash, mgf, .. } if hash != mgf => return SigCheck::Unsupported,
+        // The `rsa` crate's PSS verifier runs MGF1 over the message hash; another MGF1 hash
+        // (which Java's RSASSA-PSS takes from the parameters) is decoded here.
+        Scheme::Pss { hash, mgf, salt } if hash != mgf => {
+            pss_with_other_mgf(&key, hash, mgf, salt, message, sig)
+        }
         Scheme::Pss { hash, salt, .. } => {
             let hashed = hash.digest(message);
             match hash {
@@ -387,6 +389,86 @@ fn rustcrypto_rsa(key_der: &[u8], scheme: Scheme, message: &[u8], sig: &[u8]) ->
     } else {
         SigCheck::Invalid
     }
+}
+
+/// MGF1 (RFC 8017 B.2.1) with `hash`: `len` bytes of mask from `seed`.
+fn mgf1(hash: Hash, seed: &[u8], len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + hash.len());
+    let mut counter: u32 = 0;
+    while out.len() < len {
+        let mut block = seed.to_vec();
+        block.extend_from_slice(&counter.to_be_bytes());
+        out.extend(hash.digest(&block));
+        counter = counter.wrapping_add(1);
+    }
+    out.truncate(len);
+    out
+}
+
+/// RSASSA-PSS verification (RFC 8017 8.1.2 and EMSA-PSS-VERIFY, 9.1.2) with an MGF1 hash
+/// other than the message hash: RSAVP1 from the `rsa` crate, the encoding checked here.
+fn pss_with_other_mgf(
+    key: &rsa::PublicKey,
+    hash: Hash,
+    mgf: Hash,
+    salt: usize,
+    message: &[u8],
+    sig: &[u8],
+) -> bool {
+    use rsa::traits::PublicKeyParts;
+    use rsa::BoxedUint;
+    if sig.len() != key.size() {
+        return false;
+    }
+    let Ok(s) = BoxedUint::from_be_slice(sig, key.n_bits_precision()) else {
+        return false;
+    };
+    if s >= *key.n().as_ref() {
+        return false;
+    }
+    let Ok(m) = rsa::hazmat::rsa_encrypt(key, &s) else {
+        return false;
+    };
+    let em_bits = (key.n().bit_width() as usize).saturating_sub(1);
+    let em_len = em_bits.div_ceil(8);
+    let full = m.to_be_bytes();
+    let Some(skip) = full.len().checked_sub(em_len) else {
+        return false;
+    };
+    if full[..skip].iter().any(|&b| b != 0) {
+        return false;
+    }
+    let em = &full[skip..];
+    let h_len = hash.len();
+    let Some(db_len) = em_len.checked_sub(h_len + 1) else {
+        return false;
+    };
+    if em_len < h_len + salt + 2 || em.last() != Some(&0xBC) {
+        return false;
+    }
+    let (masked, rest) = em.split_at(db_len);
+    let h = &rest[..h_len];
+    let top_bits = 8 * em_len - em_bits;
+    let top_mask = 0xFFu8.checked_shr(top_bits as u32).unwrap_or(0);
+    if masked.first().is_some_and(|&b| b & !top_mask != 0) {
+        return false;
+    }
+    let mut db: Vec<u8> = masked
+        .iter()
+        .zip(mgf1(mgf, h, db_len))
+        .map(|(a, b)| a ^ b)
+        .collect();
+    if let Some(first) = db.first_mut() {
+        *first &= top_mask;
+    }
+    let pad = db_len - salt - 1;
+    if db[..pad].iter().any(|&b| b != 0) || db[pad] != 0x01 {
+        return false;
+    }
+    let mut m_prime = vec![0u8; 8];
+    m_prime.extend(hash.digest(message));
+    m_prime.extend_from_slice(&db[pad + 1..]);
+    hash.digest(&m_prime) == h
 }
 
 /// ECDSA on P-384 with SHA-1 or SHA-224 (Java's SHA1withECDSA, SHA224withECDSA).

@@ -139,6 +139,8 @@ enum Alg {
     Pkcs1(Dig),
     /// Hash (MGF1 over the same hash) and salt length.
     Pss(Dig, usize),
+    /// Hash, MGF1 hash, salt length.
+    PssMgf(Dig, Dig, usize),
     Ecdsa(Dig),
     Ed448,
     Dsa(Dig),
@@ -160,9 +162,11 @@ impl Alg {
                 };
                 seq(&[&oid(o), &null])
             }
-            Alg::Pss(d, salt) => {
+            Alg::Pss(d, salt) => Alg::PssMgf(d, d, salt).identifier(),
+            Alg::PssMgf(d, m, salt) => {
                 let hash = seq(&[&oid(d.oid()), &null]);
-                let mgf = seq(&[&oid("1.2.840.113549.1.1.8"), &hash]);
+                let mgf_hash = seq(&[&oid(m.oid()), &null]);
+                let mgf = seq(&[&oid("1.2.840.113549.1.1.8"), &mgf_hash]);
                 let params = seq(&[
                     &tlv(0xA0, &hash),
                     &tlv(0xA1, &mgf),
@@ -315,6 +319,9 @@ impl TestKey {
                 }
                 .expect("pss signature")
             }
+            (TestKey::Rsa(k), Alg::PssMgf(d, m, salt)) => {
+                pss_sign_other_mgf(k, d, m, salt, tbs, rng)
+            }
             (TestKey::Dsa(k), Alg::Dsa(d)) => {
                 use dsa::signature::hazmat::PrehashSigner;
                 use rsa::pkcs8::der::Encode;
@@ -339,6 +346,55 @@ impl TestKey {
             (_, alg) => panic!("this key cannot sign with {alg:?}"),
         }
     }
+}
+
+/// RSASSA-PSS signing (RFC 8017 9.1.1 EMSA-PSS-ENCODE, then RSASP1) with an MGF1 hash other
+/// than the message hash, which the `rsa` crate's signer does not offer.
+fn pss_sign_other_mgf(
+    key: &rsa::PrivateKey,
+    hash: Dig,
+    mgf: Dig,
+    salt_len: usize,
+    tbs: &[u8],
+    rng: &mut StdRng,
+) -> Vec<u8> {
+    use rand::Rng;
+    use rsa::traits::PublicKeyParts;
+    let mgf1 = |seed: &[u8], len: usize| {
+        let mut out = Vec::new();
+        let mut counter: u32 = 0;
+        while out.len() < len {
+            let mut block = seed.to_vec();
+            block.extend_from_slice(&counter.to_be_bytes());
+            out.extend(mgf.hash(&block));
+            counter += 1;
+        }
+        out.truncate(len);
+        out
+    };
+    let em_bits = key.n().bit_width() as usize - 1;
+    let em_len = em_bits.div_ceil(8);
+    let m_hash = hash.hash(tbs);
+    let h_len = m_hash.len();
+    let mut salt = vec![0u8; salt_len];
+    rng.fill_bytes(&mut salt);
+    let mut m_prime = vec![0u8; 8];
+    m_prime.extend(&m_hash);
+    m_prime.extend(&salt);
+    let h = hash.hash(&m_prime);
+    let db_len = em_len - h_len - 1;
+    let mut db = vec![0u8; db_len - salt_len - 1];
+    db.push(0x01);
+    db.extend(&salt);
+    let mask = mgf1(&h, db_len);
+    let mut em: Vec<u8> = db.iter().zip(mask).map(|(a, b)| a ^ b).collect();
+    em[0] &= 0xFF >> (8 * em_len - em_bits);
+    em.extend(&h);
+    em.push(0xBC);
+    let m = rsa::BoxedUint::from_be_slice(&em, key.n_bits_precision()).expect("em");
+    let s = rsa::hazmat::rsa_decrypt_and_check::<StdRng>(key, None, &m).expect("rsasp1");
+    let bytes = s.to_be_bytes();
+    bytes[bytes.len() - key.size()..].to_vec()
 }
 
 /// rcgen's certificate `der` with its subject key replaced by `subject` (when given),
@@ -409,6 +465,16 @@ fn specs() -> Vec<Spec> {
         s("pss-sha512-salt32", Kind::Rsa(2048), Pss(Sha512, 32)),
         s("pss-sha1-salt20", Kind::Rsa(2048), Pss(Sha1, 20)),
         s("pss1024-sha256-salt32", Kind::Rsa(1024), Pss(Sha256, 32)),
+        s(
+            "pss-sha256-mgf1sha1-salt32",
+            Kind::Rsa(2048),
+            PssMgf(Sha256, Sha1, 32),
+        ),
+        s(
+            "pss-sha512-mgf1sha256-salt20",
+            Kind::Rsa(2048),
+            PssMgf(Sha512, Sha256, 20),
+        ),
         s("p384-sha1", Kind::P384, Ecdsa(Sha1)),
         s("p384-sha224", Kind::P384, Ecdsa(Sha224)),
         s("p384-sha256", Kind::P384, Ecdsa(Sha256)),
