@@ -252,29 +252,52 @@ impl Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        use crate::cert::{KeyKind, SigCheck};
         let Err(e) = rustls_says else {
             return rustls_says;
         };
-        let (pss, bits) = match dss.scheme {
-            SignatureScheme::RSA_PSS_SHA256 => (true, 256),
-            SignatureScheme::RSA_PSS_SHA384 => (true, 384),
-            SignatureScheme::RSA_PSS_SHA512 => (true, 512),
-            SignatureScheme::RSA_PKCS1_SHA256 => (false, 256),
-            SignatureScheme::RSA_PKCS1_SHA384 => (false, 384),
-            SignatureScheme::RSA_PKCS1_SHA512 => (false, 512),
-            _ => return self.failed(e),
+        let key = crate::cert::Certificate::parse(cert)
+            .ok()
+            .map(|c| (c.key_kind, c.key_bits));
+        let small_rsa = matches!(key, Some((KeyKind::Rsa, 1024..=2047)));
+        let scheme = match dss.scheme {
+            SignatureScheme::RSA_PSS_SHA256 => Some((true, 256)),
+            SignatureScheme::RSA_PSS_SHA384 => Some((true, 384)),
+            SignatureScheme::RSA_PSS_SHA512 => Some((true, 512)),
+            SignatureScheme::RSA_PKCS1_SHA256 => Some((false, 256)),
+            SignatureScheme::RSA_PKCS1_SHA384 => Some((false, 384)),
+            SignatureScheme::RSA_PKCS1_SHA512 => Some((false, 512)),
+            _ => None,
         };
-        match crate::cert::verify_small_rsa_handshake(cert, pss, bits, message, dss.signature()) {
-            crate::cert::SigCheck::Valid => Ok(HandshakeSignatureValid::assertion()),
-            _ => self.failed(e),
-        }
-    }
-
-    fn failed(&self, e: rustls::Error) -> Result<HandshakeSignatureValid, rustls::Error> {
-        if matches!(
-            e,
-            rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature)
-        ) {
+        // rustls' "bad signature" also covers a key it has no verifier for: only for keys it
+        // verifies (or that were verified here) does it mean the signature is wrong.
+        let checked_bad = match (small_rsa, scheme) {
+            (true, Some((pss, bits))) => {
+                match crate::cert::verify_small_rsa_handshake(
+                    cert,
+                    pss,
+                    bits,
+                    message,
+                    dss.signature(),
+                ) {
+                    SigCheck::Valid => return Ok(HandshakeSignatureValid::assertion()),
+                    SigCheck::Invalid => true,
+                    SigCheck::Unsupported => false,
+                }
+            }
+            _ => {
+                matches!(
+                    key,
+                    Some((KeyKind::Rsa, 2048..=8192))
+                        | Some((KeyKind::Ec, 256 | 384 | 521))
+                        | Some((KeyKind::Ed25519, _))
+                ) && matches!(
+                    e,
+                    rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+                )
+            }
+        };
+        if checked_bad {
             if let Ok(mut bad) = self.bad_signature.lock() {
                 *bad = true;
             }

@@ -764,17 +764,81 @@ fn every_algorithm_matches_java() {
     assert!(failures.is_empty(), "disagreements with Java: {failures:?}");
 }
 
-/// A real handshake with a server whose key is RSA-1024: JSSE (the server and a client of it,
-/// tests/java/TlsPair.java) completes it and trusts the chain, so `check --host` must complete
-/// it too, say trusted, and warn of no failed handshake.
-#[test]
-fn rsa_1024_server_key_completes_the_handshake_as_in_java() {
-    use rsa::pkcs8::EncodePrivateKey;
+/// Runs a JSSE server with `server_key` (PKCS#8) and `chain` (tests/java/TlsPair.java), a JSSE
+/// client of it, and `check --host` against it with the rules of the JDK; returns what the
+/// client said and check's result.
+fn handshake_with_jsse(
+    keytool: &Path,
+    dir: &Path,
+    server_key: &[u8],
+    chain: &[&[u8]],
+    ks: &Path,
+) -> (String, Value) {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
+    let rules = java_rules(keytool);
+    let chain_file = dir.join("chain.pem");
+    std::fs::write(&chain_file, pem(chain)).unwrap();
+    let key_file = dir.join("server.pk8");
+    std::fs::write(&key_file, server_key).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/TlsPair.java");
+    let mut java = Command::new(common::java_beside(keytool))
+        .arg(&source)
+        .arg(&key_file)
+        .arg(&chain_file)
+        .arg(ks)
+        .arg(PASS)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("java runs");
+    let mut lines = BufReader::new(java.stdout.take().expect("stdout")).lines();
+    let port_line = lines.next().and_then(Result::ok).unwrap_or_default();
+    let port = port_line
+        .strip_prefix("PORT ")
+        .unwrap_or_default()
+        .to_string();
+    let client = lines.next().and_then(Result::ok).unwrap_or_default();
+    let out = common::bin()
+        .args(["check", "-k"])
+        .arg(ks)
+        .arg("--storepass")
+        .arg(PASS)
+        .args(["--host", &format!("127.0.0.1:{port}")])
+        .args([
+            "--java-version",
+            rules,
+            "--timeout",
+            "20",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    drop(java.stdin.take());
+    let _ = java.wait();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (client, doc["results"][0].clone())
+}
+
+fn rsa_pkcs8(key: &TestKey) -> Vec<u8> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let TestKey::Rsa(k) = key else {
+        unreachable!("an RSA key")
+    };
+    k.to_pkcs8_der().expect("pkcs8").as_bytes().to_vec()
+}
+
+/// A real handshake with a server whose key is RSA-1024: JSSE (the server and a client of it,
+/// tests/java/TlsPair.java) completes it and trusts the chain, so `check --host` must complete
+/// it too, say trusted, and warn of no failed handshake. And a server whose handshake
+/// signature is wrong (its private key is not its certificate's): Java fails, and `check`
+/// says so.
+#[test]
+fn handshake_warnings_match_java() {
     let keytools = common::keytools();
     if keytools.is_empty() {
-        eprintln!("no JDK here: the RSA-1024 handshake is not tried");
+        eprintln!("no JDK here: the handshakes are not tried");
         return;
     }
     let mut rng = StdRng::seed_from_u64(1024);
@@ -788,81 +852,63 @@ fn rsa_1024_server_key_completes_the_handshake_as_in_java() {
     let signer = TestKey::P256(
         rcgen::KeyPair::try_from(root.key.serialize_der().as_slice()).expect("key copy"),
     );
-    let server_key = TestKey::generate(Kind::Rsa(1024), &mut rng);
-    let leaf = leaf_params("rsa1024.alg.test", 2)
-        .signed_by(&key(), &root.issuer())
-        .expect("leaf");
-    let leaf = resign(
-        leaf.der(),
-        Some(&server_key),
-        Alg::Ecdsa(Dig::Sha256),
-        &signer,
-        &mut rng,
-    );
+    let leaf_with = |key: &TestKey, serial: u64, rng: &mut StdRng| {
+        let leaf = leaf_params("handshake.alg.test", serial)
+            .signed_by(&crate::check_matrix::key(), &root.issuer())
+            .expect("leaf");
+        resign(leaf.der(), Some(key), Alg::Ecdsa(Dig::Sha256), &signer, rng)
+    };
+    let rsa1024 = TestKey::generate(Kind::Rsa(1024), &mut rng);
+    let rsa2048 = TestKey::generate(Kind::Rsa(2048), &mut rng);
+    let other2048 = TestKey::generate(Kind::Rsa(2048), &mut rng);
+    let small_leaf = leaf_with(&rsa1024, 2, &mut rng);
+    let wrong_leaf = leaf_with(&rsa2048, 3, &mut rng);
     let dir = tempfile::tempdir().unwrap();
     let ks = dir.path().join("trust.jks");
     keystore(&ks, &[("root", &root_der)]);
-    let chain = dir.path().join("chain.pem");
-    std::fs::write(&chain, pem(&[&leaf])).unwrap();
-    let key_file = dir.path().join("server.pk8");
-    let TestKey::Rsa(k) = &server_key else {
-        unreachable!("an RSA key")
-    };
-    std::fs::write(&key_file, k.to_pkcs8_der().expect("pkcs8").as_bytes()).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/TlsPair.java");
     for keytool in &keytools {
         let rules = java_rules(keytool);
-        let mut java = Command::new(common::java_beside(keytool))
-            .arg(&source)
-            .arg(&key_file)
-            .arg(&chain)
-            .arg(&ks)
-            .arg(PASS)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("java runs");
-        let mut lines = BufReader::new(java.stdout.take().expect("stdout")).lines();
-        let port_line = lines.next().and_then(Result::ok).unwrap_or_default();
-        let port = port_line
-            .strip_prefix("PORT ")
-            .unwrap_or_default()
-            .to_string();
-        let client = lines.next().and_then(Result::ok).unwrap_or_default();
-        let out = common::bin()
-            .args(["check", "-k"])
-            .arg(&ks)
-            .arg("--storepass")
-            .arg(PASS)
-            .args(["--host", &format!("127.0.0.1:{port}")])
-            .args([
-                "--java-version",
-                rules,
-                "--timeout",
-                "20",
-                "--format",
-                "json",
-            ])
-            .output()
-            .unwrap();
-        drop(java.stdin.take());
-        let _ = java.wait();
-        let doc: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        let r = &doc["results"][0];
+        let (client, r) = handshake_with_jsse(
+            keytool,
+            dir.path(),
+            &rsa_pkcs8(&rsa1024),
+            &[&small_leaf],
+            &ks,
+        );
         eprintln!(
             "RSA-1024 server [{rules}]: java {client} | ours trusted={} tls={} warnings={}",
             r["trusted"], r["tls_version"], r["warnings"]
         );
         assert!(
             client.starts_with("CLIENT TRUSTED"),
-            "JSSE itself: {client} ({port_line})"
+            "JSSE itself: {client}"
         );
-        assert_eq!(r["trusted"], true, "{doc} {}", common::stderr(&out));
-        assert_eq!(r["tls_version"], "TLSv1_3", "{doc}");
-        assert_eq!(r["warnings"], serde_json::json!([]), "{doc}");
+        assert_eq!(r["trusted"], true, "{r}");
+        assert_eq!(r["tls_version"], "TLSv1_3", "{r}");
+        assert_eq!(r["warnings"], serde_json::json!([]), "{r}");
+
+        let (client, r) = handshake_with_jsse(
+            keytool,
+            dir.path(),
+            &rsa_pkcs8(&other2048),
+            &[&wrong_leaf],
+            &ks,
+        );
+        eprintln!(
+            "wrong-key server [{rules}]: java {client} | ours warnings={}",
+            r["warnings"]
+        );
+        assert!(
+            client.starts_with("CLIENT REJECTED"),
+            "JSSE itself: {client}"
+        );
+        let warning = r["warnings"][0].as_str().unwrap_or_default();
+        assert!(
+            warning.contains("does not verify") && warning.contains("Java would not complete it"),
+            "{r}"
+        );
     }
 }
-
 struct DirPath(PathBuf);
 
 impl DirPath {
