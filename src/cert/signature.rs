@@ -273,6 +273,7 @@ fn verify(
         (Scheme::Ecdsa(hash), Key::Ec(curve, point)) => match aws_ecdsa(curve, hash) {
             Some(alg) => aws_verify(alg, point, message, sig),
             None if curve == Curve::P384 => p384_verify(point, hash, message, sig),
+            None if curve == Curve::P256 => p256_verify(point, hash, message, sig),
             None => SigCheck::Unsupported,
         },
         (Scheme::Ed25519, Key::Ed25519(k)) => aws_verify(&aws::ED25519, k, message, sig),
@@ -488,6 +489,28 @@ fn p384_verify(point: &[u8], hash: Hash, message: &[u8], sig: &[u8]) -> SigCheck
     // zeros to the field's 48 bytes, it means the same number to any reading of it.
     let digest = hash.digest(message);
     let mut prehash = vec![0u8; 48usize.saturating_sub(digest.len())];
+    prehash.extend_from_slice(&digest);
+    match key.verify_prehash(&prehash, &sig) {
+        Ok(()) => SigCheck::Valid,
+        Err(_) => SigCheck::Invalid,
+    }
+}
+
+/// ECDSA on P-256 with SHA-224 (Java's SHA224withECDSA), as [`p384_verify`] does on P-384.
+fn p256_verify(point: &[u8], hash: Hash, message: &[u8], sig: &[u8]) -> SigCheck {
+    use p256::ecdsa::signature::hazmat::PrehashVerifier;
+    use p256::ecdsa::{DerSignature, Signature, VerifyingKey};
+    let Ok(key) = VerifyingKey::from_sec1_bytes(point) else {
+        return SigCheck::Invalid;
+    };
+    let Ok(der) = DerSignature::from_bytes(sig) else {
+        return SigCheck::Invalid;
+    };
+    let Ok(sig) = Signature::try_from(der) else {
+        return SigCheck::Invalid;
+    };
+    let digest = hash.digest(message);
+    let mut prehash = vec![0u8; 32usize.saturating_sub(digest.len())];
     prehash.extend_from_slice(&digest);
     match key.verify_prehash(&prehash, &sig) {
         Ok(()) => SigCheck::Valid,

@@ -205,6 +205,7 @@ enum Kind {
     /// L (bits of p) and N (bits of q).
     Dsa(u32, u32),
     Ed448,
+    P256,
     P384,
 }
 
@@ -213,6 +214,7 @@ enum TestKey {
     Dsa(dsa::SigningKey),
     Ed448(ed448_goldilocks::SigningKey),
     P384(p384::ecdsa::SigningKey),
+    Ec256(p256::ecdsa::SigningKey),
     /// An rcgen P-256 key (ECDSA-SHA256 only).
     P256(rcgen::KeyPair),
 }
@@ -246,6 +248,10 @@ impl TestKey {
                 use p384::elliptic_curve::Generate;
                 TestKey::P384(p384::ecdsa::SigningKey::generate_from_rng(rng))
             }
+            Kind::P256 => {
+                use p256::elliptic_curve::Generate;
+                TestKey::Ec256(p256::ecdsa::SigningKey::generate_from_rng(rng))
+            }
         }
     }
 
@@ -274,6 +280,15 @@ impl TestKey {
                 bits.extend_from_slice(point.as_bytes());
                 seq(&[
                     &seq(&[&oid("1.2.840.10045.2.1"), &oid("1.3.132.0.34")]),
+                    &tlv(0x03, &bits),
+                ])
+            }
+            TestKey::Ec256(k) => {
+                let point = k.verifying_key().to_sec1_point(false);
+                let mut bits = vec![0u8];
+                bits.extend_from_slice(point.as_bytes());
+                seq(&[
+                    &seq(&[&oid("1.2.840.10045.2.1"), &oid("1.2.840.10045.3.1.7")]),
                     &tlv(0x03, &bits),
                 ])
             }
@@ -327,6 +342,14 @@ impl TestKey {
                 use rsa::pkcs8::der::Encode;
                 let s: dsa::Signature = k.sign_prehash(&d.hash(tbs)).expect("dsa signature");
                 s.to_der().expect("dsa signature der")
+            }
+            (TestKey::Ec256(k), Alg::Ecdsa(d)) => {
+                use p256::ecdsa::signature::hazmat::PrehashSigner;
+                let h = d.hash(tbs);
+                let mut pre = vec![0u8; 32usize.saturating_sub(h.len())];
+                pre.extend(h);
+                let s: p256::ecdsa::Signature = k.sign_prehash(&pre).expect("ecdsa signature");
+                s.to_der().as_bytes().to_vec()
             }
             (TestKey::P256(k), Alg::Ecdsa(Dig::Sha256)) => {
                 use rcgen::SigningKey;
@@ -475,6 +498,8 @@ fn specs() -> Vec<Spec> {
             Kind::Rsa(2048),
             PssMgf(Sha512, Sha256, 20),
         ),
+        s("p256-sha224", Kind::P256, Ecdsa(Sha224)),
+        s("p256-sha1", Kind::P256, Ecdsa(Sha1)),
         s("p384-sha1", Kind::P384, Ecdsa(Sha1)),
         s("p384-sha224", Kind::P384, Ecdsa(Sha224)),
         s("p384-sha256", Kind::P384, Ecdsa(Sha256)),
