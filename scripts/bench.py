@@ -26,24 +26,24 @@ KEYSTORE = os.path.join(ROOT, "tests/fixtures/cacerts-debian.jks")
 
 
 def run_measured(cmd, setup=None):
-    """(cpu seconds, wall seconds) of one run; setup() runs before and is not measured."""
+    """(cpu seconds, wall seconds, peak resident KB) of one run; setup() runs before and is
+    not measured. os.wait4 gives the rusage of exactly that process."""
     if setup:
         setup()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    code = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-    # diff answers 1 when CAs are missing; anything else is a failure of the benchmark.
-    if code not in (0, 1):
-        sys.exit(f"{cmd[0]} exited {code}: {' '.join(cmd)}")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return cpu, wall
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    # diff answers 1 when CAs are missing; anything else is a failure of the benchmark.
+    if proc.returncode not in (0, 1):
+        sys.exit(f"{cmd[0]} exited {proc.returncode}: {' '.join(cmd)}")
+    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss
 
 
 def median_of(runs, cmd, setup=None):
     samples = [run_measured(cmd, setup) for _ in range(runs)]
-    return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+    return tuple(statistics.median(s[i] for s in samples) for i in range(3))
 
 
 def find_java(java_home):
@@ -131,7 +131,7 @@ def main():
         wall = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         rows.append((f"keytool -importcert x {n} (one run)",
-                     ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall)))
+                     ((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall, None)))
 
         # The floor: hash the file, write it twice (temp file and backup) with fsync, rename.
         floor = (f"sha1sum '{ks}' >/dev/null && dd if='{ks}' of='{ks}.tmp' conv=fsync status=none && "
@@ -140,11 +140,12 @@ def main():
 
         fsync_note = fsync_cost(exe, ks, fresh, runs)
 
-        imp_cpu, imp_wall = rows[4][1]
+        imp_cpu, imp_wall, _ = rows[4][1]
         width = max(len(r[0]) for r in rows)
-        print(f"{'command':<{width}}  {'CPU ms':>9}  {'wall ms':>9}  {'CPU / import':>12}  {'wall / import':>13}")
-        for name, (cpu, wall) in rows:
-            print(f"{name:<{width}}  {cpu*1000:>9.1f}  {wall*1000:>9.1f}  {cpu/imp_cpu:>12.1f}  {wall/imp_wall:>13.1f}")
+        print(f"{'command':<{width}}  {'CPU ms':>9}  {'wall ms':>9}  {'peak MB':>8}  {'CPU / import':>12}  {'wall / import':>13}")
+        for name, (cpu, wall, rss) in rows:
+            peak = f"{rss / 1024:.1f}" if rss else "-"
+            print(f"{name:<{width}}  {cpu*1000:>9.1f}  {wall*1000:>9.1f}  {peak:>8}  {cpu/imp_cpu:>12.1f}  {wall/imp_wall:>13.1f}")
         print(f"\n{runs} runs each (median), {os.cpu_count()} cores, {java_home}")
         print(fsync_note)
     finally:

@@ -65,10 +65,34 @@ pub struct Certificate {
     pub dns_names: Vec<String>,
     pub ip_addresses: Vec<std::net::IpAddr>,
     pub common_name: Option<String>,
-    /// Why Java's default algorithm constraints refuse this certificate's signature, or its
-    /// key (the only part of an anchor they look at).
-    pub weak_signature: Option<String>,
-    pub weak_key: Option<String>,
+    /// The subject key's algorithm and size in bits (the modulus for RSA, p for DSA, the
+    /// field for EC; 0 when unknown), what Java's algorithm constraints look at.
+    pub key_kind: KeyKind,
+    pub key_bits: usize,
+}
+
+/// The kind of a subject public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    Rsa,
+    Dsa,
+    Ec,
+    Ed25519,
+    Ed448,
+    Other,
+}
+
+impl KeyKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyKind::Rsa => "RSA",
+            KeyKind::Dsa => "DSA",
+            KeyKind::Ec => "EC",
+            KeyKind::Ed25519 => "Ed25519",
+            KeyKind::Ed448 => "Ed448",
+            KeyKind::Other => "unknown",
+        }
+    }
 }
 
 // Extensions Java's PKIX checkers resolve (KeyChecker, ConstraintsChecker, PolicyChecker),
@@ -184,8 +208,7 @@ impl Certificate {
             .last()
             .and_then(|cn| cn.as_str().ok())
             .map(str::to_string);
-        let weak_signature = weak_signature(&sig_alg);
-        let weak_key = weak_key(tbs.public_key());
+        let (key_kind, key_bits) = key_facts(tbs.public_key());
         let is_ca = ca_path_len.is_some() || version == 1;
         Ok(Certificate {
             der: der.to_vec(),
@@ -215,8 +238,8 @@ impl Certificate {
             dns_names,
             ip_addresses,
             common_name,
-            weak_signature,
-            weak_key,
+            key_kind,
+            key_bits,
         })
     }
 
@@ -276,104 +299,51 @@ fn is_known(oid: &x509_parser::der_parser::oid::Oid) -> bool {
     id_ce_arc(oid).is_some_and(|n| HANDLED_CRITICAL_ARCS.contains(&n) || n == 14 || n == 35)
 }
 
-/// jdk.certpath.disabledAlgorithms: MD2 and MD5 signatures.
-fn weak_signature(oid: &str) -> Option<String> {
-    match oid {
-        "1.2.840.113549.1.1.2" => Some("it is signed with MD2".into()),
-        "1.2.840.113549.1.1.4" => Some("it is signed with MD5".into()),
-        _ => None,
+fn key_facts(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> (KeyKind, usize) {
+    match spki.parsed() {
+        Ok(PublicKey::RSA(k)) => (KeyKind::Rsa, bit_length(k.modulus)),
+        Ok(PublicKey::DSA(_)) => (KeyKind::Dsa, dsa_p_bits(spki)),
+        Ok(PublicKey::EC(p)) => (KeyKind::Ec, p.key_size()),
+        _ => match spki.algorithm.algorithm.to_id_string().as_str() {
+            "1.3.101.112" => (KeyKind::Ed25519, 255),
+            "1.3.101.113" => (KeyKind::Ed448, 448),
+            // x509-parser leaves an id-RSASSA-PSS key unparsed; its bits are an RSAPublicKey.
+            "1.2.840.113549.1.1.10" => (
+                KeyKind::Rsa,
+                x509_parser::public_key::RSAPublicKey::from_der(&spki.subject_public_key.data)
+                    .map(|(_, k)| bit_length(k.modulus))
+                    .unwrap_or(0),
+            ),
+            _ => (KeyKind::Other, 0),
+        },
     }
 }
 
-/// jdk.certpath.disabledAlgorithms: RSA and DSA keys under 1024 bits, EC keys under 224.
-fn weak_key(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<String> {
-    match spki.parsed() {
-        Ok(PublicKey::RSA(k)) if bit_length(k.modulus) < 1024 => Some(format!(
-            "its RSA key has only {} bits",
-            bit_length(k.modulus)
-        )),
-        Ok(PublicKey::DSA(k)) if k.len() * 8 < 1024 => {
-            Some(format!("its DSA key has only {} bits", k.len() * 8))
-        }
-        Ok(PublicKey::EC(p)) if p.key_size() > 0 && p.key_size() < 224 => {
-            Some(format!("its EC key has only {} bits", p.key_size()))
-        }
-        _ => None,
+/// A DSA key's size is that of its prime p (Java's `keySize`), from the parameters
+/// SEQUENCE { p, q, g } of its AlgorithmIdentifier; 0 when they are absent.
+fn dsa_p_bits(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> usize {
+    use x509_parser::der_parser::ber::BerObjectContent;
+    let Some(params) = spki.algorithm.parameters.as_ref() else {
+        return 0;
+    };
+    let Ok((_, seq)) = x509_parser::der_parser::parse_der(params.as_bytes()) else {
+        return 0;
+    };
+    match &seq.content {
+        BerObjectContent::Sequence(items) => match items.first().map(|i| &i.content) {
+            Some(BerObjectContent::Integer(p)) => bit_length(p),
+            _ => 0,
+        },
+        _ => 0,
     }
 }
 
 /// Bits of an unsigned big-endian integer (x509-parser's RSA key_size miscounts some moduli).
-fn bit_length(bytes: &[u8]) -> usize {
+pub(crate) fn bit_length(bytes: &[u8]) -> usize {
     let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
     match bytes.get(start) {
         Some(&first) => (bytes.len() - start - 1) * 8 + (8 - first.leading_zeros() as usize),
         None => 0,
-    }
-}
-
-/// Whether `signer`'s key verifies `child`'s signature.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SigCheck {
-    Valid,
-    Invalid,
-    /// An algorithm (or key) that x509-parser with aws-lc-rs cannot verify.
-    Unsupported,
-}
-
-pub fn verify_signature(child: &Certificate, signer: &Certificate) -> SigCheck {
-    let Ok((_, c)) = X509Certificate::from_der(&child.der) else {
-        return SigCheck::Invalid;
-    };
-    let Ok((_, s)) = X509Certificate::from_der(&signer.der) else {
-        return SigCheck::Invalid;
-    };
-    match c.verify_signature(Some(s.public_key())) {
-        Ok(()) => SigCheck::Valid,
-        Err(x509_parser::error::X509Error::SignatureUnsupportedAlgorithm) => {
-            verify_beyond_x509_parser(&c, &s)
-        }
-        Err(_) => SigCheck::Invalid,
-    }
-}
-
-/// Signatures Java accepts that x509-parser's table lacks but aws-lc-rs verifies: ECDSA with
-/// any of SHA-1/256/384/512 on P-256, P-384 (no SHA-1) and P-521, and PKCS#1 RSA keys of
-/// 1024 to 2047 bits with SHA-256 or SHA-512.
-fn verify_beyond_x509_parser(c: &X509Certificate<'_>, s: &X509Certificate<'_>) -> SigCheck {
-    use aws_lc_rs::signature as sig;
-    let alg = c.signature_algorithm.algorithm.to_id_string();
-    let spki = s.public_key();
-    let key_alg = spki.algorithm.algorithm.to_id_string();
-    let curve = spki
-        .algorithm
-        .parameters
-        .as_ref()
-        .and_then(|p| p.as_oid().ok())
-        .map(|o| o.to_id_string());
-    let verifier: &'static dyn sig::VerificationAlgorithm =
-        match (key_alg.as_str(), curve.as_deref(), alg.as_str()) {
-            ("1.2.840.10045.2.1", Some(curve), alg) => match (curve, alg) {
-                ("1.2.840.10045.3.1.7", "1.2.840.10045.4.1") => &sig::ECDSA_P256_SHA1_ASN1,
-                ("1.2.840.10045.3.1.7", "1.2.840.10045.4.3.4") => &sig::ECDSA_P256_SHA512_ASN1,
-                ("1.3.132.0.34", "1.2.840.10045.4.3.4") => &sig::ECDSA_P384_SHA512_ASN1,
-                ("1.3.132.0.35", "1.2.840.10045.4.1") => &sig::ECDSA_P521_SHA1_ASN1,
-                ("1.3.132.0.35", "1.2.840.10045.4.3.2") => &sig::ECDSA_P521_SHA256_ASN1,
-                ("1.3.132.0.35", "1.2.840.10045.4.3.3") => &sig::ECDSA_P521_SHA384_ASN1,
-                ("1.3.132.0.35", "1.2.840.10045.4.3.4") => &sig::ECDSA_P521_SHA512_ASN1,
-                _ => return SigCheck::Unsupported,
-            },
-            ("1.2.840.113549.1.1.1", _, "1.2.840.113549.1.1.11") => {
-                &sig::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
-            }
-            ("1.2.840.113549.1.1.1", _, "1.2.840.113549.1.1.13") => {
-                &sig::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
-            }
-            _ => return SigCheck::Unsupported,
-        };
-    let key = sig::UnparsedPublicKey::new(verifier, &spki.subject_public_key.data);
-    match key.verify(c.tbs_certificate.as_ref(), &c.signature_value.data) {
-        Ok(()) => SigCheck::Valid,
-        Err(_) => SigCheck::Invalid,
     }
 }
 

@@ -7,15 +7,17 @@ pub mod file;
 mod identity;
 pub mod name;
 mod pkcs7;
+mod signature;
 
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use time::OffsetDateTime;
 
-pub use certificate::{minimal_integer, verify_signature, Aki, Certificate, SigCheck};
+pub use certificate::{minimal_integer, Aki, Certificate, KeyKind};
 pub use identity::Identity;
 pub use name::{display_name, NameKey};
+pub use signature::{verify_signature, verify_small_rsa_handshake, SigCheck};
 
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("malformed certificate: {0}")]

@@ -6,6 +6,7 @@
 //! the remedy from the Azure catalog and the Entrust distrust warning; [`intercept`] recognises
 //! a TLS-inspecting proxy on top of that verdict. Nothing here prints.
 
+pub mod algorithms;
 pub mod constraints;
 pub mod intercept;
 pub mod pkix;
@@ -19,6 +20,7 @@ use time::OffsetDateTime;
 use crate::catalog::{Catalog, CatalogCa, PageStatus, Role};
 use crate::cert::Certificate;
 use crate::keystore::EntryKind;
+pub use algorithms::{JavaRules, JavaVersion};
 pub use pkix::{Anchor, AnchorSet, How, Problem, Step, Verdict};
 
 /// The servers checked when none is named: Entra ID sign-in and Exchange Online.
@@ -105,10 +107,11 @@ pub fn assess(
     store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
+    rules: &JavaRules,
 ) -> Report {
     // Parsed once: every catalog CA tried as a fix is judged on these same certificates.
     let (verdict, chain) = match pkix::parse_chain(presented) {
-        Ok(chain) => (pkix::judge_chain(&chain, store, None, now), chain),
+        Ok(chain) => (pkix::judge_chain(&chain, store, None, now, rules), chain),
         Err(refused) => (refused, Vec::new()),
     };
     let mut warnings = Vec::new();
@@ -137,22 +140,22 @@ pub fn assess(
     let fix_cas = if verdict.trusted {
         Vec::new()
     } else {
-        fixes(&chain, store, catalog, now)
+        fixes(&chain, store, catalog, now, rules)
     };
     let name_clash = name_clash(&verdict, store);
     let leaf_fault = !verdict.trusted
         && chain
             .first()
-            .is_some_and(|leaf| pkix::leaf_fault(leaf, now).is_some());
+            .is_some_and(|leaf| pkix::leaf_fault(leaf, now, rules).is_some());
     let in_order_helps = !verdict.trusted && {
         let ordered = in_order(presented);
-        ordered.as_slice() != presented && pkix::judge(&ordered, store, None, now).trusted
+        ordered.as_slice() != presented && pkix::judge(&ordered, store, None, now, rules).trusted
     };
     let unbound_twin_issuer = unbound_twin_issuer(&verdict, presented, store);
     let sent_anchor = if verdict.trusted || leaf_fault || in_order_helps || !fix_cas.is_empty() {
         None
     } else {
-        sent_anchor(&chain, store, now)
+        sent_anchor(&chain, store, now, rules)
     };
     Report {
         verdict,
@@ -174,6 +177,7 @@ fn sent_anchor(
     chain: &[Certificate],
     store: &AnchorSet,
     now: OffsetDateTime,
+    rules: &JavaRules,
 ) -> Option<SentAnchor> {
     let cas: Vec<(usize, Certificate)> = chain
         .iter()
@@ -192,7 +196,7 @@ fn sent_anchor(
             kind: EntryKind::TrustedCert,
             cert,
         };
-        pkix::judge_chain(chain, store, Some(&anchor), now)
+        pkix::judge_chain(chain, store, Some(&anchor), now, rules)
             .trusted
             .then(|| SentAnchor {
                 subject: anchor.cert.subject.clone(),
@@ -365,11 +369,12 @@ fn fixes(
     store: &AnchorSet,
     catalog: &Catalog,
     now: OffsetDateTime,
+    rules: &JavaRules,
 ) -> Vec<FixCa> {
     // A fault of the server certificate itself: no import can repair it, so none is offered.
     if sent
         .first()
-        .is_some_and(|leaf| pkix::leaf_fault(leaf, now).is_some())
+        .is_some_and(|leaf| pkix::leaf_fault(leaf, now, rules).is_some())
     {
         return Vec::new();
     }
@@ -396,7 +401,7 @@ fn fixes(
             kind: EntryKind::TrustedCert,
             cert: f,
         };
-        if !pkix::judge_chain(sent, store, Some(&anchor), now).trusted {
+        if !pkix::judge_chain(sent, store, Some(&anchor), now, rules).trusted {
             continue;
         }
         let group = match (was_sent, ca.role) {

@@ -8,11 +8,11 @@
 //! `verifyTrustAnchor` insists on a CA anchor; `EndEntityChecker` on a TLS server leaf.
 //!
 //! Name constraints and certificate policies are [`crate::check::constraints`] and
-//! [`crate::check::policy`], called from the checks of a complete path.
+//! [`crate::check::policy`], called from the checks of a complete path. The algorithm
+//! constraints are those of one JDK release (`check::algorithms`).
 //!
-//! Not re-enacted (documented in docs/check.md): per-JDK-version algorithm rule sets,
-//! revocation, the "SHA1 jdkCA" constraint (it depends on which roots a JDK ships) and the
-//! hostname, which `checkServerTrusted` does not look at either.
+//! Not re-enacted (documented in docs/check.md): revocation, and the hostname, which
+//! `checkServerTrusted` does not look at either.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use super::algorithms::JavaRules;
 use crate::anchors::{self, AnchorMatch};
 pub use crate::anchors::{Anchor, AnchorSet};
 use crate::cert::{hex_upper, ymd};
@@ -137,15 +138,16 @@ pub struct Verdict {
 }
 
 /// Parses the presented chain and decides as Java would with `store` (plus `extra`, used to
-/// ask "would this CA fix it?") at time `now`.
+/// ask "would this CA fix it?") at time `now`, with the algorithm rules of `rules`.
 pub fn judge(
     presented: &[Vec<u8>],
     store: &AnchorSet,
     extra: Option<&Anchor>,
     now: OffsetDateTime,
+    rules: &JavaRules,
 ) -> Verdict {
     match parse_chain(presented) {
-        Ok(chain) => judge_chain(&chain, store, extra, now),
+        Ok(chain) => judge_chain(&chain, store, extra, now, rules),
         Err(refused) => refused,
     }
 }
@@ -157,9 +159,10 @@ pub fn judge_chain(
     store: &AnchorSet,
     extra: Option<&Anchor>,
     now: OffsetDateTime,
+    rules: &JavaRules,
 ) -> Verdict {
     let anchors: Vec<&Anchor> = store.anchors().iter().chain(extra).collect();
-    judge_parsed(chain, &anchors, now)
+    judge_parsed(chain, &anchors, now, rules)
 }
 
 /// The presented certificates parsed, or the verdict on a chain that cannot be: empty, or a
@@ -196,7 +199,12 @@ fn refuse(path: Vec<Step>, code: ProblemCode, message: String) -> Verdict {
     }
 }
 
-fn judge_parsed(chain: &[Certificate], anchors: &[&Anchor], now: OffsetDateTime) -> Verdict {
+fn judge_parsed(
+    chain: &[Certificate],
+    anchors: &[&Anchor],
+    now: OffsetDateTime,
+    rules: &JavaRules,
+) -> Verdict {
     // Everything below may take the leaf as chain[0].
     if chain.is_empty() {
         return refuse(
@@ -234,6 +242,7 @@ fn judge_parsed(chain: &[Certificate], anchors: &[&Anchor], now: OffsetDateTime)
         chain,
         anchors,
         now,
+        rules,
         sigs: RefCell::new(HashMap::new()),
         spent: Cell::new(0),
         best: RefCell::new(None),
@@ -279,6 +288,7 @@ struct Ctx<'a> {
     chain: &'a [Certificate],
     anchors: &'a [&'a Anchor],
     now: OffsetDateTime,
+    rules: &'a JavaRules,
     sigs: RefCell<HashMap<(usize, Signer), SigCheck>>,
     spent: Cell<u32>,
     best: RefCell<Option<Fail>>,
@@ -317,7 +327,7 @@ impl<'a> Ctx<'a> {
                 // A fault of the server certificate itself fails every path Java could take
                 // (the validator's checkers and the builder's target selector alike), and no
                 // keystore change repairs it: it is named first.
-                if let Some(p) = leaf_fault(&chain[0], self.now) {
+                if let Some(p) = leaf_fault(&chain[0], self.now, self.rules) {
                     return refuse(
                         vec![Step {
                             cert: chain[0].clone(),
@@ -673,18 +683,18 @@ impl<'a> Ctx<'a> {
     /// Records the failure and returns false, or returns true.
     fn path_ok(&self, path: &[usize], a: usize) -> bool {
         let anchor = &self.anchors[a].cert;
-        if let Some(why) = &anchor.weak_key {
+        // Java's AlgorithmChecker does not judge the anchor's own signature, but the key it
+        // verifies the first certificate with.
+        if let Some(why) = self.rules.refuse_key(anchor) {
             self.record(
                 RANK_ANCHOR_KEY,
                 path,
                 ProblemCode::WeakAlgorithm,
-                format!(
-                    "anchor {} is refused by Java's algorithm constraints: {why}",
-                    self.anchors[a].alias
-                ),
+                format!("anchor {}: {why}", self.anchors[a].alias),
             );
             return false;
         }
+        let to_jdk_ca = self.rules.is_jdk_ca(anchor);
         let n = path.len();
         let mut signer = Signer::Anchor(a);
         let mut max_path_len: u64 = n as u64;
@@ -698,15 +708,12 @@ impl<'a> Ctx<'a> {
                 return false;
             }
             // AlgorithmChecker comes before BasicChecker (the signature).
-            if let Some(why) = c.weak_signature.as_ref().or(c.weak_key.as_ref()) {
+            if let Some(why) = self.rules.refuse(c, to_jdk_ca) {
                 self.record(
                     RANK_PATH,
                     path,
                     ProblemCode::WeakAlgorithm,
-                    format!(
-                        "certificate {} is refused by Java's algorithm constraints: {why}",
-                        c.subject
-                    ),
+                    format!("certificate {}: {why}", c.subject),
                 );
                 return false;
             }
@@ -1056,7 +1063,9 @@ impl<'a> Ctx<'a> {
 /// that very certificate): its dates, an algorithm its constraints forbid (the
 /// AlgorithmChecker runs before the signature is even looked at, so an MD5 signature is
 /// refused, never "maybe accepted"), or a usage that is not a TLS server's.
-pub fn leaf_fault(leaf: &Certificate, now: OffsetDateTime) -> Option<Problem> {
+/// (SHA-1 is refused only on a path to a root the JDK ships, which another path may avoid:
+/// no fault of the certificate itself.)
+pub fn leaf_fault(leaf: &Certificate, now: OffsetDateTime, rules: &JavaRules) -> Option<Problem> {
     let (code, message) = if now > leaf.not_after {
         (
             ProblemCode::Expired,
@@ -1075,13 +1084,10 @@ pub fn leaf_fault(leaf: &Certificate, now: OffsetDateTime) -> Option<Problem> {
                 ymd(leaf.not_before)
             ),
         )
-    } else if let Some(why) = leaf.weak_signature.as_ref().or(leaf.weak_key.as_ref()) {
+    } else if let Some(why) = rules.refuse(leaf, false) {
         (
             ProblemCode::WeakAlgorithm,
-            format!(
-                "the server certificate {} is refused by Java's algorithm constraints (jdk.certpath.disabledAlgorithms): {why}",
-                leaf.subject
-            ),
+            format!("the server certificate {}: {why}", leaf.subject),
         )
     } else if let Some(why) = server_usage_problem(leaf) {
         (
@@ -1194,25 +1200,48 @@ mod tests {
         let root = pem_file("microsoft-rsa-root-certificate-authority-2017.pem");
         let store = store_of(std::slice::from_ref(&root));
         let now = OffsetDateTime::now_utc();
-        assert!(judge(std::slice::from_ref(&leaf), &store, None, now).trusted);
+        assert!(
+            judge(
+                std::slice::from_ref(&leaf),
+                &store,
+                None,
+                now,
+                &JavaRules::default()
+            )
+            .trusted
+        );
         for cut in (0..leaf.len()).step_by(7) {
-            let v = judge(&[leaf[..cut].to_vec(), root.clone()], &store, None, now);
+            let v = judge(
+                &[leaf[..cut].to_vec(), root.clone()],
+                &store,
+                None,
+                now,
+                &JavaRules::default(),
+            );
             assert!(!v.trusted);
         }
         for i in (0..leaf.len()).step_by(13) {
             let mut bad = leaf.clone();
             bad[i] ^= 0x55;
             // Whatever the flip hits, the answer is a verdict, not a panic.
-            let _ = judge(&[bad], &store, None, now);
+            let _ = judge(&[bad], &store, None, now, &JavaRules::default());
         }
         assert_eq!(
-            judge(&[], &store, None, now).problem.map(|p| p.code),
+            judge(&[], &store, None, now, &JavaRules::default())
+                .problem
+                .map(|p| p.code),
             Some(ProblemCode::EmptyChain)
         );
         assert_eq!(
-            judge(&[leaf], &AnchorSet::default(), None, now)
-                .problem
-                .map(|p| p.code),
+            judge(
+                &[leaf],
+                &AnchorSet::default(),
+                None,
+                now,
+                &JavaRules::default()
+            )
+            .problem
+            .map(|p| p.code),
             Some(ProblemCode::NoAnchors)
         );
     }
@@ -1223,7 +1252,13 @@ mod tests {
         let root = pem_file("microsoft-rsa-root-certificate-authority-2017.pem");
         let store = store_of(&[root]);
         let chain = vec![leaf; MAX_CHAIN + 1];
-        let v = judge(&chain, &store, None, OffsetDateTime::now_utc());
+        let v = judge(
+            &chain,
+            &store,
+            None,
+            OffsetDateTime::now_utc(),
+            &JavaRules::default(),
+        );
         assert_eq!(v.problem.map(|p| p.code), Some(ProblemCode::ChainTooLong));
     }
 
@@ -1264,7 +1299,13 @@ mod tests {
         let anchor = ca(2).self_signed(&stranger).expect("anchor");
         let store = store_of(&[anchor.der().to_vec()]);
         let started = std::time::Instant::now();
-        let v = judge(&chain, &store, None, OffsetDateTime::now_utc());
+        let v = judge(
+            &chain,
+            &store,
+            None,
+            OffsetDateTime::now_utc(),
+            &JavaRules::default(),
+        );
         assert!(!v.trusted);
         assert!(v.problem.is_some());
         assert!(started.elapsed() < std::time::Duration::from_secs(20));

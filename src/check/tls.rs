@@ -32,6 +32,9 @@ pub struct Fetched {
     /// Set when the handshake failed after the certificates arrived (e.g. a bad handshake
     /// signature): the chain is still judged, and this is reported beside it.
     pub late_error: Option<String>,
+    /// The late failure was the server's handshake signature, checked and found wrong (not
+    /// an algorithm our client lacks): Java fails on it too.
+    pub late_bad_signature: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +236,74 @@ fn tunnel(
 struct Recorder {
     provider: Arc<CryptoProvider>,
     seen: Mutex<Option<Vec<Vec<u8>>>>,
+    /// Set when the server's handshake signature was checked and is wrong: Java fails there
+    /// too.
+    bad_signature: Mutex<bool>,
+}
+
+impl Recorder {
+    /// rustls' verdict on a handshake signature, with a second look where Java accepts more:
+    /// RSA keys of 1024 to 2047 bits, which rustls' verifiers refuse and no JDK's
+    /// jdk.tls.disabledAlgorithms does.
+    fn judged(
+        &self,
+        rustls_says: Result<HandshakeSignatureValid, rustls::Error>,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        use crate::cert::{KeyKind, SigCheck};
+        let Err(e) = rustls_says else {
+            return rustls_says;
+        };
+        let key = crate::cert::Certificate::parse(cert)
+            .ok()
+            .map(|c| (c.key_kind, c.key_bits));
+        let small_rsa = matches!(key, Some((KeyKind::Rsa, 1024..=2047)));
+        let scheme = match dss.scheme {
+            SignatureScheme::RSA_PSS_SHA256 => Some((true, 256)),
+            SignatureScheme::RSA_PSS_SHA384 => Some((true, 384)),
+            SignatureScheme::RSA_PSS_SHA512 => Some((true, 512)),
+            SignatureScheme::RSA_PKCS1_SHA256 => Some((false, 256)),
+            SignatureScheme::RSA_PKCS1_SHA384 => Some((false, 384)),
+            SignatureScheme::RSA_PKCS1_SHA512 => Some((false, 512)),
+            _ => None,
+        };
+        // rustls' "bad signature" also covers a key it has no verifier for: only for keys it
+        // verifies (or that were verified here) does it mean the signature is wrong.
+        let checked_bad = match (small_rsa, scheme) {
+            (true, Some((pss, bits))) => {
+                match crate::cert::verify_small_rsa_handshake(
+                    cert,
+                    pss,
+                    bits,
+                    message,
+                    dss.signature(),
+                ) {
+                    SigCheck::Valid => return Ok(HandshakeSignatureValid::assertion()),
+                    SigCheck::Invalid => true,
+                    SigCheck::Unsupported => false,
+                }
+            }
+            _ => {
+                matches!(
+                    key,
+                    Some((KeyKind::Rsa, 2048..=8192))
+                        | Some((KeyKind::Ec, 256 | 384 | 521))
+                        | Some((KeyKind::Ed25519, _))
+                ) && matches!(
+                    e,
+                    rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+                )
+            }
+        };
+        if checked_bad {
+            if let Ok(mut bad) = self.bad_signature.lock() {
+                *bad = true;
+            }
+        }
+        Err(e)
+    }
 }
 
 impl ServerCertVerifier for Recorder {
@@ -259,12 +330,13 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
+        let r = rustls::crypto::verify_tls12_signature(
             message,
             cert,
             dss,
             &self.provider.signature_verification_algorithms,
-        )
+        );
+        self.judged(r, message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -273,12 +345,13 @@ impl ServerCertVerifier for Recorder {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
+        let r = rustls::crypto::verify_tls13_signature(
             message,
             cert,
             dss,
             &self.provider.signature_verification_algorithms,
-        )
+        );
+        self.judged(r, message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -297,6 +370,7 @@ fn handshake(
     let recorder = Arc::new(Recorder {
         provider: provider.clone(),
         seen: Mutex::new(None),
+        bad_signature: Mutex::new(false),
     });
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -352,6 +426,7 @@ fn handshake(
         (Some(certs), late) => Ok(Fetched {
             certs,
             protocol: if late.is_none() { protocol } else { None },
+            late_bad_signature: late.is_some() && recorder.bad_signature.lock().is_ok_and(|b| *b),
             late_error: late.map(|e| e.to_string()),
         }),
         (None, Some(e)) => Err(e),

@@ -17,7 +17,9 @@ use crate::catalog::Catalog;
 use crate::cert::{ymd, Certificate};
 use crate::check::intercept::{self, Evidence, Interception, RootFound};
 use crate::check::pkix::ProblemCode;
-use crate::check::{self, tls, AnchorSet, How, Importable, NameClash, Report, Step, Target};
+use crate::check::{
+    self, tls, AnchorSet, How, Importable, JavaRules, JavaVersion, NameClash, Report, Step, Target,
+};
 use crate::ops;
 use crate::proxy::{Proxy, ProxyRules};
 
@@ -40,6 +42,71 @@ pub struct CheckArgs {
     /// Seconds allowed per server to resolve, connect and complete the handshake.
     #[arg(long, value_name = "SECS", default_value_t = 20)]
     pub timeout: u64,
+    /// Apply the default algorithm rules (jdk.certpath/jdk.tls.disabledAlgorithms) of this
+    /// Java release: 8, 17 or 21 (21 and later; 11 counts as 17, 25 as 21). Default: the
+    /// release of the runtime of --java-home or --cacerts, else 17.
+    #[arg(long = "java-version", value_name = "8|17|21", value_parser = parse_java_version)]
+    pub java_version: Option<JavaVersion>,
+}
+
+fn parse_java_version(s: &str) -> Result<JavaVersion, String> {
+    JavaVersion::parse_java_version(s)
+        .filter(|&m| m >= 6)
+        .map(JavaVersion::of_release)
+        .ok_or_else(|| format!("{s:?} is no Java release: give 8, 17 or 21"))
+}
+
+/// The rule set to apply, and where its jdkCA roots come from: the runtime whose cacerts is
+/// the keystore, or the one --java-home names.
+fn java_rules(args: &CheckArgs, opened: &ops::Opened, store: &AnchorSet) -> JavaRules {
+    use crate::locate::FoundBy;
+    let runtime = match &opened.how {
+        FoundBy::JavaHomeOption(h) | FoundBy::JavaHomeEnv(h) | FoundBy::JavaOnPath(h) => {
+            Some((h.clone(), true))
+        }
+        _ => args.keystore.java_home.clone().map(|h| (h, false)),
+    };
+    let version = args
+        .java_version
+        .or_else(|| {
+            runtime
+                .as_ref()
+                .and_then(|(h, _)| JavaVersion::of_java_home(h))
+        })
+        .unwrap_or(JavaVersion::Jdk17);
+    let rules = JavaRules::new(version);
+    match runtime {
+        // The keystore is that runtime's own cacerts.
+        Some((_, true)) => rules.with_jdk_cas(jdk_labelled(store)),
+        Some((home, false)) => match jdk_cacerts(&home) {
+            Some(shas) => rules.with_jdk_cas(shas),
+            None => rules,
+        },
+        None => rules,
+    }
+}
+
+/// The roots a JDK counts as its own (`jdkCA`): as its AnchorCertificates reads its
+/// `lib/security/cacerts`, the entries whose alias contains " [jdk" (the JDK build labels the
+/// roots it ships "name [jdk]"; a distribution's cacerts in their place, such as Debian's
+/// "debian:..." entries, has none).
+fn jdk_labelled(store: &AnchorSet) -> Vec<String> {
+    store
+        .anchors()
+        .iter()
+        .filter(|a| a.alias.contains(" [jdk"))
+        .map(|a| a.cert.sha256.clone())
+        .collect()
+}
+
+/// The `jdkCA` roots of a runtime's own cacerts, read with the default password.
+fn jdk_cacerts(home: &Path) -> Option<Vec<String>> {
+    let path = crate::locate::cacerts_in_java_home(home)?;
+    let bytes = crate::fsio::read_regular_bounded(&path, 64 * 1024 * 1024).ok()?;
+    let ks = crate::keystore::Keystore::parse(&bytes, None, Some("changeit"))
+        .or_else(|_| crate::keystore::Keystore::parse(&bytes, None, None))
+        .ok()?;
+    Some(jdk_labelled(&AnchorSet::from_keystore(&ks)))
 }
 
 /// The chain file's size limit: a server chain is a few kilobytes.
@@ -119,10 +186,14 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
             store.len()
         ))?;
     }
+    let rules = java_rules(args, &opened, &store);
+    if g.format == Format::Text && !g.quiet {
+        output::emit(&format!("Algorithm rules: {}\n", rules_text(&rules)))?;
+    }
     let mut results = Vec::new();
     match source {
         Source::File { path, certs } => {
-            let report = check::assess(&certs, &store, &catalog, now);
+            let report = check::assess(&certs, &store, &catalog, now, &rules);
             let interception = intercept::recognise(&certs, &store, &catalog, None, os_roots);
             let shown = path.display().to_string();
             results.push(Checked {
@@ -141,8 +212,13 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
         Source::Hosts(targets) => {
             let timeout = Duration::from_secs(args.timeout);
             for (target, proxy) in targets {
-                let checked =
-                    check_host(&target, proxy.as_ref(), &store, &catalog, now, timeout, g);
+                let judging = Judging {
+                    store: &store,
+                    catalog: &catalog,
+                    now,
+                    rules: &rules,
+                };
+                let checked = check_host(&target, proxy.as_ref(), &judging, timeout, g);
                 match (&checked.outcome, g.format) {
                     (Err(f), _) => output::error(f),
                     (Ok(_), Format::Text) => output::emit(&text(&checked, &import_cmd, g, color))?,
@@ -159,6 +235,8 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
         .count();
     if g.format == Format::Json {
         let doc = CheckJson {
+            java_rules: rules.version,
+            jdk_ca_rule: rules.knows_jdk_cas(),
             keystore: KeystoreJson {
                 path: shown_path,
                 store_type: opened.keystore.store_type().as_str(),
@@ -249,15 +327,27 @@ fn read_chain_file(path: &Path) -> CliResult<Vec<Vec<u8>>> {
     })
 }
 
+/// What a chain is judged against.
+struct Judging<'a> {
+    store: &'a AnchorSet,
+    catalog: &'a Catalog,
+    now: OffsetDateTime,
+    rules: &'a JavaRules,
+}
+
 fn check_host(
     target: &Target,
     proxy: Option<&Proxy>,
-    store: &AnchorSet,
-    catalog: &Catalog,
-    now: OffsetDateTime,
+    judging: &Judging<'_>,
     timeout: Duration,
     g: &GlobalOpts,
 ) -> Checked {
+    let Judging {
+        store,
+        catalog,
+        now,
+        rules,
+    } = *judging;
     let label = target.to_string();
     if g.verbose {
         match proxy {
@@ -268,16 +358,22 @@ fn check_host(
     let mut interception = None;
     let (presented, outcome) = match tls::fetch_chain(target, proxy, timeout) {
         Ok(fetched) => {
-            let mut report = check::assess(&fetched.certs, store, catalog, now);
+            let mut report = check::assess(&fetched.certs, store, catalog, now, rules);
             interception =
                 intercept::recognise(&fetched.certs, store, catalog, Some(&target.host), os_roots);
             report
                 .warnings
                 .extend(check::hostname_warning(&fetched.certs, &target.host));
             if let Some(e) = &fetched.late_error {
-                report.warnings.push(format!(
-                    "the handshake failed after the server sent its certificates ({e}); Java would not complete it either"
-                ));
+                report.warnings.push(if fetched.late_bad_signature {
+                    format!(
+                        "the handshake failed after the server sent its certificates ({e}): the server's handshake signature does not verify with its certificate's key, and Java would not complete it either"
+                    )
+                } else {
+                    format!(
+                        "the handshake failed after the server sent its certificates ({e}); that is azure-cacerts' own TLS client, which may lack an algorithm Java has: whether Java completes this handshake is not known here, so test with the Java application"
+                    )
+                });
             }
             (fetched.certs, Ok((report, fetched.protocol)))
         }
@@ -574,6 +670,18 @@ fn fix_text(c: &Checked, report: &Report, import_cmd: &str) -> Option<String> {
     })
 }
 
+fn rules_text(rules: &JavaRules) -> String {
+    let jdk_ca = if rules.knows_jdk_cas() {
+        "with the SHA-1 rule for the JDK's own roots"
+    } else {
+        "without the SHA-1 rule for the JDK's own roots (give --java-home to apply it)"
+    };
+    format!(
+        "the defaults of {} (jdk.certpath and jdk.tls.disabledAlgorithms), {jdk_ca}",
+        rules.version.shown()
+    )
+}
+
 fn how_text(s: &Step) -> String {
     let alias = s.alias.as_deref().unwrap_or("?");
     match s.how {
@@ -704,6 +812,11 @@ fn text(c: &Checked, import_cmd: &str, g: &GlobalOpts, color: bool) -> String {
 #[derive(Serialize)]
 struct CheckJson {
     keystore: KeystoreJson,
+    /// The JDK release whose default algorithm rules were applied: "8", "17" or "21".
+    java_rules: JavaVersion,
+    /// Whether the `SHA1 jdkCA & usage TLSServer` rule was applied (the JDK's own roots are
+    /// known).
+    jdk_ca_rule: bool,
     results: Vec<ResultJson>,
     summary: SummaryJson,
 }

@@ -128,7 +128,13 @@ fn diff_check_and_java_agree_on_anchors() {
             };
             // check's view of the CA as a one-certificate chain: trusted at once only when
             // the keystore holds the very certificate.
-            let verdict = pkix::judge(&[der.to_vec()], &anchors, None, now);
+            let verdict = pkix::judge(
+                &[der.to_vec()],
+                &anchors,
+                None,
+                now,
+                &azure_cacerts::check::JavaRules::default(),
+            );
             let exact_by_check = verdict
                 .path
                 .first()

@@ -23,18 +23,18 @@ pub(crate) struct Case {
     pub(crate) chain: Vec<Vec<u8>>,
 }
 
-struct Ca {
-    params: CertificateParams,
-    key: KeyPair,
+pub(crate) struct Ca {
+    pub(crate) params: CertificateParams,
+    pub(crate) key: KeyPair,
 }
 
 impl Ca {
-    fn issuer(&self) -> Issuer<'_, &KeyPair> {
+    pub(crate) fn issuer(&self) -> Issuer<'_, &KeyPair> {
         Issuer::from_params(&self.params, &self.key)
     }
 }
 
-fn ca(cn: &str, serial: u64, key: KeyPair, from_days: i64, to_days: i64) -> Ca {
+pub(crate) fn ca(cn: &str, serial: u64, key: KeyPair, from_days: i64, to_days: i64) -> Ca {
     let now = OffsetDateTime::now_utc();
     Ca {
         params: ca_params(
@@ -47,7 +47,7 @@ fn ca(cn: &str, serial: u64, key: KeyPair, from_days: i64, to_days: i64) -> Ca {
     }
 }
 
-fn key() -> KeyPair {
+pub(crate) fn key() -> KeyPair {
     KeyPair::generate().expect("key")
 }
 
@@ -640,7 +640,7 @@ impl DirPath {
     }
 }
 
-fn java_verdicts(java: &Path, args: &[String]) -> HashMap<String, String> {
+pub(crate) fn java_verdicts(java: &Path, args: &[String]) -> HashMap<String, String> {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/java/TrustCheck.java");
     let out = Command::new(java)
         .arg(&source)

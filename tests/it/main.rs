@@ -11,6 +11,7 @@ mod catalog_cmd;
 mod catalog_page;
 mod check_chain;
 mod check_matrix;
+mod check_matrix_algorithms;
 mod check_matrix_constraints;
 mod check_tls;
 mod custom_ca;
