@@ -50,10 +50,14 @@ pub struct CheckArgs {
 }
 
 fn parse_java_version(s: &str) -> Result<JavaVersion, String> {
-    JavaVersion::parse_java_version(s)
-        .filter(|&m| m >= 6)
-        .map(JavaVersion::of_release)
-        .ok_or_else(|| format!("{s:?} is no Java release: give 8, 17 or 21"))
+    match JavaVersion::parse_java_version(s) {
+        // Java 7 and older had other defaults, which are not modelled: no silent stand-in.
+        Some(m) if m < 8 => Err(format!(
+            "Java {m} has no rule set here (8 is the oldest modelled): give 8, 17 or 21"
+        )),
+        Some(m) => Ok(JavaVersion::of_release(m)),
+        None => Err(format!("{s:?} is no Java release: give 8, 17 or 21")),
+    }
 }
 
 /// The rule set to apply, and where its jdkCA roots come from: the runtime whose cacerts is
