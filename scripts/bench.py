@@ -26,24 +26,39 @@ KEYSTORE = os.path.join(ROOT, "tests/fixtures/cacerts-debian.jks")
 
 
 def run_measured(cmd, setup=None):
-    """(cpu seconds, wall seconds, peak resident KB) of one run; setup() runs before and is
-    not measured. os.wait4 gives the rusage of exactly that process."""
+    """(cpu seconds, wall seconds) of one run; setup() runs before and is not measured.
+    os.wait4 gives the rusage of exactly that process (and what it waited for)."""
     if setup:
         setup()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    code = os.waitstatus_to_exitcode(status)
     # diff answers 1 when CAs are missing; anything else is a failure of the benchmark.
-    if proc.returncode not in (0, 1):
-        sys.exit(f"{cmd[0]} exited {proc.returncode}: {' '.join(cmd)}")
-    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss
+    if code not in (0, 1):
+        sys.exit(f"{cmd[0]} exited {code}: {' '.join(cmd)}")
+    return usage.ru_utime + usage.ru_stime, wall
+
+
+def peak_kb(cmd, setup=None):
+    """Peak resident memory of one run, by GNU time (a forked child's ru_maxrss still counts
+    the Python process it was forked from); None without /usr/bin/time."""
+    if not os.path.exists("/usr/bin/time"):
+        return None
+    if setup:
+        setup()
+    with tempfile.NamedTemporaryFile("r") as out:
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", out.name, *cmd],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        text = out.read().strip().splitlines()
+    return int(text[-1]) if text and text[-1].isdigit() else None
 
 
 def median_of(runs, cmd, setup=None):
     samples = [run_measured(cmd, setup) for _ in range(runs)]
-    return tuple(statistics.median(s[i] for s in samples) for i in range(3))
+    return (statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples),
+            peak_kb(cmd, setup))
 
 
 def find_java(java_home):
@@ -55,6 +70,34 @@ def find_java(java_home):
         if h and os.path.exists(os.path.join(h, "bin/javac")):
             return h
     sys.exit("no JDK with javac found: pass --java-home DIR")
+
+
+def untrusted_chain(work):
+    """A server certificate, its intermediate and its root, of a private CA that no catalog
+    CA anchors: what `check` works hardest on (it tries every catalog CA as a fix). Made with
+    the openssl command when there is one; None otherwise."""
+    if not shutil.which("openssl"):
+        return None
+    d = os.path.join(work, "chain")
+    os.mkdir(d)
+    def sh(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(d, "ca.ext"), "w") as f:
+        f.write("basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign\n")
+    with open(os.path.join(d, "leaf.ext"), "w") as f:
+        f.write("subjectAltName=DNS:bench.example\nextendedKeyUsage=serverAuth\n")
+    sh("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "r.key", "-out", "r.pem", "-subj", "/CN=Bench Root",
+       "-days", "365", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=keyCertSign")
+    for name, cn, issuer, ext in (("i", "Bench Intermediate", "r", "ca.ext"), ("l", "bench.example", "i", "leaf.ext")):
+        sh("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", f"/CN={cn}")
+        sh("x509", "-req", "-in", f"{name}.csr", "-CA", f"{issuer}.pem", "-CAkey", f"{issuer}.key", "-CAcreateserial",
+           "-out", f"{name}.pem", "-days", "200", "-extfile", ext)
+    chain = os.path.join(d, "chain.pem")
+    with open(chain, "w") as out:
+        for name in ("l", "i", "r"):
+            with open(os.path.join(d, f"{name}.pem")) as f:
+                out.write(f.read())
+    return chain
 
 
 def fsync_cost(exe, ks, fresh, runs):
@@ -114,6 +157,10 @@ def main():
         rows.append(("azure-cacerts catalog", median_of(runs, [exe, "catalog"])))
         rows.append(("azure-cacerts list -k cacerts", median_of(runs, [exe, "list", "-k", ks])))
         rows.append(("azure-cacerts diff -k cacerts", median_of(runs, [exe, "diff", "-k", ks])))
+        chain = untrusted_chain(work)
+        if chain:
+            rows.append(("azure-cacerts check --chain (3 certs, untrusted)",
+                         median_of(runs, [exe, "check", "-k", ks, "--chain", chain])))
         rows.append((f"azure-cacerts import -k cacerts --no-backup ({n} CAs)",
                      median_of(runs, [exe, "import", "-k", ks, "--no-backup"], fresh)))
         rows.append((f"one JVM, KeyStore API load + {n} adds + store",
@@ -140,7 +187,7 @@ def main():
 
         fsync_note = fsync_cost(exe, ks, fresh, runs)
 
-        imp_cpu, imp_wall, _ = rows[4][1]
+        imp_cpu, imp_wall, _ = next(r[1] for r in rows if " import " in r[0])
         width = max(len(r[0]) for r in rows)
         print(f"{'command':<{width}}  {'CPU ms':>9}  {'wall ms':>9}  {'peak MB':>8}  {'CPU / import':>12}  {'wall / import':>13}")
         for name, (cpu, wall, rss) in rows:
