@@ -505,6 +505,12 @@ fn import_command(opts: &KeystoreOpts, resolved: &Path) -> String {
                 crate::suggest::quote_arg(&h.display().to_string())
             ));
         }
+    } else if let Some(h) = &opts.java_home {
+        // --java-home alone names that runtime's cacerts, for import as for check.
+        cmd.push_str(&format!(
+            " --java-home {}",
+            crate::suggest::quote_arg(&h.display().to_string())
+        ));
     } else if let Some(h) = &opts.pimsync_home {
         cmd.push_str(&format!(
             " --pimsync-home {}",

@@ -430,3 +430,96 @@ fn failures_have_their_exit_codes() {
     );
     expect(&["--chain", leaf], 2, "no keystore given");
 }
+
+/// A private CA's whole chain (server, intermediate, root) that no catalog CA anchors, for a
+/// runtime named by --java-home: the fix names the chain's own root and gives the import for
+/// that same runtime; run as printed (with the root saved to a file), the chain is trusted.
+#[test]
+fn a_private_ca_chain_gets_its_own_root_as_the_fix_for_that_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("jre");
+    std::fs::create_dir_all(home.join("lib/security")).unwrap();
+    std::fs::write(home.join("release"), "JAVA_VERSION=\"1.8.0_412\"\n").unwrap();
+    std::fs::copy(
+        common::fixtures_dir().join("cacerts-debian.jks"),
+        home.join("lib/security/cacerts"),
+    )
+    .unwrap();
+
+    let ca = |cn: &str| {
+        let mut p = CertificateParams::default();
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name.push(DnType::CommonName, cn);
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+        p
+    };
+    let (root_key, inter_key, leaf_key) = (
+        KeyPair::generate().unwrap(),
+        KeyPair::generate().unwrap(),
+        KeyPair::generate().unwrap(),
+    );
+    let root_p = ca("Private Test Root");
+    let root = root_p.self_signed(&root_key).unwrap();
+    let inter_p = ca("Private Test Issuing CA");
+    let inter = inter_p
+        .signed_by(&inter_key, &Issuer::from_params(&root_p, &root_key))
+        .unwrap();
+    let mut leaf_p = CertificateParams::new(vec!["sync.private.test".to_string()]).unwrap();
+    leaf_p.distinguished_name = rcgen::DistinguishedName::new();
+    leaf_p
+        .distinguished_name
+        .push(DnType::CommonName, "sync.private.test");
+    let leaf = leaf_p
+        .signed_by(&leaf_key, &Issuer::from_params(&inter_p, &inter_key))
+        .unwrap();
+    let chain = dir.path().join("chain.pem");
+    std::fs::write(&chain, [leaf.pem(), inter.pem(), root.pem()].concat()).unwrap();
+
+    let home_arg = home.to_str().unwrap();
+    let (code, doc, err) =
+        check_json(&["--java-home", home_arg, "--chain", chain.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    let r = &doc["results"][0];
+    assert_eq!(r["trusted"], false);
+    assert_eq!(
+        doc["java_rules"], "8",
+        "the runtime's release file decides the rules"
+    );
+    let fix = r["fix"].as_str().unwrap();
+    let root_sha = azure_cacerts::cert::Certificate::parse(root.der())
+        .unwrap()
+        .sha256;
+    assert!(
+        fix.contains("the chain's own CN=Private Test Root (certificate 3")
+            && fix.contains(&root_sha),
+        "{fix}"
+    );
+    let command = fix.split_once("run: ").map(|(_, c)| c).unwrap();
+    assert!(
+        command.starts_with(&format!(
+            "azure-cacerts import --java-home {home_arg} --pem FILE"
+        )),
+        "the import must name the same runtime: {command}"
+    );
+
+    // Do what it says: save certificate 3 to a file, run the command.
+    let root_file = dir.path().join("root.pem");
+    std::fs::write(&root_file, root.pem()).unwrap();
+    let args: Vec<String> = command
+        .split_whitespace()
+        .skip(1)
+        .map(|a| {
+            if a == "FILE" {
+                root_file.display().to_string()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    let out = common::bin().args(&args).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", common::stderr(&out));
+    let (code, doc, err) =
+        check_json(&["--java-home", home_arg, "--chain", chain.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err} {doc:#}");
+}
