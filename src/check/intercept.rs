@@ -10,8 +10,8 @@
 //! other hosts the catalog says nothing, and only a product name is taken as evidence.
 
 use crate::anchors::AnchorSet;
-use crate::catalog::Catalog;
 use crate::cert::{verify_signature, Certificate, SigCheck};
+use crate::check::CatalogCerts;
 
 /// Domains whose TLS certificates Microsoft issues from the CAs of the Azure catalog.
 pub const MICROSOFT_DOMAINS: &[&str] = &[
@@ -137,7 +137,7 @@ pub struct Interception {
 pub fn recognise(
     presented: &[Vec<u8>],
     store: &AnchorSet,
-    catalog: &Catalog,
+    catalog: &CatalogCerts<'_>,
     host: Option<&str>,
     os_roots: impl FnOnce() -> Option<(String, Vec<Certificate>)>,
 ) -> Option<Interception> {
@@ -161,14 +161,8 @@ pub fn recognise(
         path.push(next);
     }
     let top = &sent[path[path.len() - 1]];
-    let catalog_certs: Vec<Certificate> = catalog
-        .cas
-        .iter()
-        .filter_map(|c| c.der.as_deref())
-        .filter_map(|d| Certificate::parse(d).ok())
-        .collect();
     let from_catalog = |c: &Certificate| {
-        catalog_certs.iter().any(|k| {
+        catalog.cas.iter().map(|(_, k)| k).any(|k| {
             k.der == c.der
                 || k.same_name_and_key(c)
                 || (k.subject_key == c.issuer_key && verify_signature(c, k) == SigCheck::Valid)
@@ -253,7 +247,7 @@ mod tests {
 
     #[test]
     fn catalog_chains_are_not_interceptions() {
-        let catalog = Catalog::builtin();
+        let catalog = crate::catalog::Catalog::builtin();
         let find = |slug: &str| {
             catalog
                 .find_slug(slug)
@@ -277,7 +271,7 @@ mod tests {
         let r = recognise(
             &chain,
             &AnchorSet::default(),
-            &catalog,
+            &CatalogCerts::of(&catalog),
             Some("login.microsoftonline.com"),
             || None,
         );

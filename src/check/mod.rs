@@ -27,6 +27,24 @@ pub use pkix::{Anchor, AnchorSet, How, Problem, Step, Verdict};
 pub const DEFAULT_HOSTS: &[&str] = &["login.microsoftonline.com", "outlook.office365.com"];
 pub const DEFAULT_PORT: u16 = 443;
 
+/// The catalog's CAs that have a certificate, each parsed once per run: every verdict, fix
+/// trial and interception test of a `check` run (all its hosts) reads these.
+pub struct CatalogCerts<'a> {
+    pub cas: Vec<(&'a CatalogCa, Certificate)>,
+}
+
+impl<'a> CatalogCerts<'a> {
+    pub fn of(catalog: &'a Catalog) -> CatalogCerts<'a> {
+        CatalogCerts {
+            cas: catalog
+                .cas
+                .iter()
+                .filter_map(|ca| Some((ca, Certificate::parse(ca.der.as_deref()?).ok()?)))
+                .collect(),
+        }
+    }
+}
+
 /// A catalog CA that, added to the keystore, makes Java trust the chain.
 #[derive(Debug, Clone)]
 pub struct FixCa {
@@ -105,7 +123,7 @@ pub enum NameClash {
 pub fn assess(
     presented: &[Vec<u8>],
     store: &AnchorSet,
-    catalog: &Catalog,
+    catalog: &CatalogCerts<'_>,
     now: OffsetDateTime,
     rules: &JavaRules,
 ) -> Report {
@@ -367,7 +385,7 @@ fn is_entrust_root(f: &Certificate) -> bool {
 fn fixes(
     sent: &[Certificate],
     store: &AnchorSet,
-    catalog: &Catalog,
+    catalog: &CatalogCerts<'_>,
     now: OffsetDateTime,
     rules: &JavaRules,
 ) -> Vec<FixCa> {
@@ -379,10 +397,8 @@ fn fixes(
         return Vec::new();
     }
     let mut groups: [Vec<FixCa>; 3] = Default::default();
-    for ca in &catalog.cas {
-        let Some(der) = ca.der.as_deref() else {
-            continue;
-        };
+    for (ca, parsed) in &catalog.cas {
+        let der = parsed.der.as_slice();
         // Trusting the server certificate itself would "fix" anything, expired or not: that
         // is no advice to give.
         if store.anchors().iter().any(|a| a.cert.der == der)
@@ -390,9 +406,7 @@ fn fixes(
         {
             continue;
         }
-        let Ok(f) = Certificate::parse(der) else {
-            continue;
-        };
+        let f = parsed.clone();
         let was_sent = sent
             .iter()
             .any(|s| s.der == f.der || s.same_name_and_key(&f));
@@ -410,7 +424,7 @@ fn fixes(
             (true, _) => 2,
         };
         groups[group].push(FixCa {
-            ca: ca.clone(),
+            ca: (*ca).clone(),
             import: importable(ca, now),
         });
     }

@@ -175,6 +175,8 @@ pub fn run(args: &CheckArgs, g: &GlobalOpts) -> CliResult<i32> {
         ));
     }
     let catalog = Catalog::builtin();
+    // Parsed once for every verdict, fix trial and host of this run.
+    let catalog = check::CatalogCerts::of(&catalog);
     let now = OffsetDateTime::now_utc();
     let import_cmd = import_command(&args.keystore, &opened.path);
     let color = output::use_color(g);
@@ -334,7 +336,7 @@ fn read_chain_file(path: &Path) -> CliResult<Vec<Vec<u8>>> {
 /// What a chain is judged against.
 struct Judging<'a> {
     store: &'a AnchorSet,
-    catalog: &'a Catalog,
+    catalog: &'a check::CatalogCerts<'a>,
     now: OffsetDateTime,
     rules: &'a JavaRules,
 }
