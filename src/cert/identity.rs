@@ -4,8 +4,9 @@
 //! `diff` and `import` ask one question of every keystore entry: "is this catalog CA already
 //! an anchor?". Answering it with a full [`Certificate`](super::Certificate) for each of a
 //! cacerts' ~150 entries (names formatted, both fingerprints, every extension) was a third of
-//! an import; the walk reads five headers per certificate.
+//! an import; the walk reads five headers per certificate (with the reader PKCS#7 files use).
 
+use super::der::read;
 use super::{CertError, NameKey};
 
 /// A certificate's subject Name and SubjectPublicKeyInfo, each as its DER (tag and length
@@ -19,14 +20,19 @@ pub struct Identity<'a> {
 impl<'a> Identity<'a> {
     /// Reads `Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
     /// serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, ... }, ... }`.
-    /// Lenient about length forms (any definite length), strict about bounds.
+    /// Lenient about length forms (long, short, even BER indefinite), strict about bounds.
     pub fn of(der: &'a [u8]) -> Result<Identity<'a>, CertError> {
         let bad = |what: &str| CertError(format!("{what} is not where a certificate has it"));
-        let (cert, _) = element(der, 0x30).ok_or_else(|| bad("the outer SEQUENCE"))?;
-        let (tbs, _) = element(cert.content, 0x30).ok_or_else(|| bad("tbsCertificate"))?;
-        let mut rest = tbs.content;
+        // The element with `tag` at the start of `data`, and what follows it.
+        let element = |data: &'a [u8], tag: u8, what: &str| match read(data, 0) {
+            Ok((t, rest)) if t.tag == tag => Ok((t, rest)),
+            _ => Err(bad(what)),
+        };
+        let (cert, _) = element(der, 0x30, "the outer SEQUENCE")?;
+        let (tbs, _) = element(cert.value, 0x30, "tbsCertificate")?;
+        let mut rest = tbs.value;
         if rest.first() == Some(&0xA0) {
-            rest = element(rest, 0xA0).ok_or_else(|| bad("the version"))?.1;
+            rest = element(rest, 0xA0, "the version")?.1;
         }
         for (tag, what) in [
             (0x02, "the serial number"),
@@ -34,13 +40,13 @@ impl<'a> Identity<'a> {
             (0x30, "the issuer"),
             (0x30, "the validity"),
         ] {
-            rest = element(rest, tag).ok_or_else(|| bad(what))?.1;
+            rest = element(rest, tag, what)?.1;
         }
-        let (subject, after) = element(rest, 0x30).ok_or_else(|| bad("the subject"))?;
-        let (spki, _) = element(after, 0x30).ok_or_else(|| bad("the public key"))?;
+        let (subject, after) = element(rest, 0x30, "the subject")?;
+        let (spki, _) = element(after, 0x30, "the public key")?;
         Ok(Identity {
-            subject: subject.whole,
-            spki: spki.whole,
+            subject: subject.raw,
+            spki: spki.raw,
         })
     }
 
@@ -52,41 +58,6 @@ impl<'a> Identity<'a> {
             .filter(|(rest, _)| rest.is_empty())
             .map(|(_, name)| NameKey::of(&name))
     }
-}
-
-struct Element<'a> {
-    whole: &'a [u8],
-    content: &'a [u8],
-}
-
-/// The element with `tag` at the start of `data`, and what follows it.
-fn element(data: &[u8], tag: u8) -> Option<(Element<'_>, &[u8])> {
-    if *data.first()? != tag {
-        return None;
-    }
-    let first = *data.get(1)?;
-    let (len, header) = if first < 0x80 {
-        (usize::from(first), 2)
-    } else {
-        let n = usize::from(first & 0x7F);
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let bytes = data.get(2..2 + n)?;
-        let len = bytes
-            .iter()
-            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-        (len, 2 + n)
-    };
-    let end = header.checked_add(len)?;
-    let whole = data.get(..end)?;
-    Some((
-        Element {
-            whole,
-            content: &whole[header..],
-        },
-        &data[end..],
-    ))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! files.
 
 mod certificate;
+mod der;
 pub mod file;
 mod identity;
 pub mod name;

@@ -11,20 +11,10 @@
 //! anything is sliced, nesting is bounded, nothing is allocated from a length read from the
 //! input.
 
+use super::der::{read, Tlv};
+
 /// `1.2.840.113549.1.7.2` (signedData), as OID content bytes.
 const SIGNED_DATA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02];
-/// Constructed elements inside one another: a SignedData needs 5; BER strings a few more.
-const MAX_DEPTH: usize = 32;
-
-#[derive(Debug, Clone, Copy)]
-struct Tlv<'a> {
-    tag: u8,
-    /// The content (for an indefinite length: up to, not including, the end-of-contents).
-    value: &'a [u8],
-    /// The whole element.
-    raw: &'a [u8],
-}
-
 /// What a PKCS#7 file holds besides certificates (for a note).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Pkcs7Certs {
@@ -99,69 +89,6 @@ fn expect(t: &Tlv<'_>, tag: u8, what: &str) -> Result<(), String> {
             t.tag
         ))
     }
-}
-
-/// One element at the start of `data`, and what follows it. DER and BER (indefinite
-/// lengths) alike.
-fn read(data: &[u8], depth: usize) -> Result<(Tlv<'_>, &[u8]), String> {
-    if depth > MAX_DEPTH {
-        return Err("it is nested too deeply".into());
-    }
-    let tag = *data
-        .first()
-        .ok_or("it ends where an element was expected")?;
-    if tag & 0x1F == 0x1F {
-        return Err(format!(
-            "tag 0x{tag:02X} uses the multi-byte form, which no certificate bundle needs"
-        ));
-    }
-    let first = *data.get(1).ok_or("it ends inside an element's length")?;
-    let (header, len) = match first {
-        0x80 => {
-            if tag & 0x20 == 0 {
-                return Err("a primitive element has an indefinite length".into());
-            }
-            // Indefinite: the children run up to an end-of-contents (00 00).
-            let mut inner = &data[2..];
-            let mut used = 0usize;
-            loop {
-                if inner.len() >= 2 && inner[0] == 0 && inner[1] == 0 {
-                    let value = &data[2..2 + used];
-                    let raw = &data[..2 + used + 2];
-                    return Ok((Tlv { tag, value, raw }, &data[raw.len()..]));
-                }
-                let (child, after) = read(inner, depth + 1)?;
-                used += child.raw.len();
-                inner = after;
-            }
-        }
-        n if n < 0x80 => (2usize, usize::from(n)),
-        n => {
-            let count = usize::from(n & 0x7F);
-            if count > 4 {
-                return Err("an element's length does not fit in 4 bytes".into());
-            }
-            let bytes = data
-                .get(2..2 + count)
-                .ok_or("it ends inside an element's length")?;
-            let len = bytes
-                .iter()
-                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
-            (2 + count, len)
-        }
-    };
-    let end = header
-        .checked_add(len)
-        .filter(|&e| e <= data.len())
-        .ok_or("an element's length runs past the end of the file (is it cut?)")?;
-    Ok((
-        Tlv {
-            tag,
-            value: &data[header..end],
-            raw: &data[..end],
-        },
-        &data[end..],
-    ))
 }
 
 #[cfg(test)]

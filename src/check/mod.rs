@@ -166,10 +166,26 @@ pub fn assess(
             .first()
             .is_some_and(|leaf| pkix::leaf_fault(leaf, now, rules).is_some());
     let in_order_helps = !verdict.trusted && {
-        let ordered = in_order(presented);
-        ordered.as_slice() != presented && pkix::judge(&ordered, store, None, now, rules).trusted
+        // A chain that did not parse as a whole may still hold a usable order of the rest.
+        let rest: Vec<Option<Certificate>> = if chain.is_empty() {
+            presented
+                .iter()
+                .map(|d| Certificate::parse(d).ok())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let certs: Vec<Option<&Certificate>> = if chain.is_empty() {
+            rest.iter().map(Option::as_ref).collect()
+        } else {
+            chain.iter().map(Some).collect()
+        };
+        let order = in_order(&certs);
+        let ordered: Vec<Certificate> = order.iter().filter_map(|&i| certs[i].cloned()).collect();
+        !order.iter().copied().eq(0..presented.len())
+            && pkix::judge_chain(&ordered, store, None, now, rules).trusted
     };
-    let unbound_twin_issuer = unbound_twin_issuer(&verdict, presented, store);
+    let unbound_twin_issuer = unbound_twin_issuer(&verdict, &chain, store);
     let sent_anchor = if verdict.trusted || leaf_fault || in_order_helps || !fix_cas.is_empty() {
         None
     } else {
@@ -230,7 +246,7 @@ fn sent_anchor(
 /// the sent part of the path passes those checks. Its issuer's subject.
 fn unbound_twin_issuer(
     verdict: &Verdict,
-    presented: &[Vec<u8>],
+    sent: &[Certificate],
     store: &AnchorSet,
 ) -> Option<String> {
     use pkix::ProblemCode;
@@ -242,12 +258,8 @@ fn unbound_twin_issuer(
         return None;
     }
     let path: Vec<&Certificate> = verdict.path.iter().map(|s| &s.cert).collect();
-    let sent: Vec<Certificate> = presented
-        .iter()
-        .filter_map(|d| Certificate::parse(d).ok())
-        .collect();
     for k in 1..path.len() {
-        for twin in &sent {
+        for twin in sent {
             if twin.der == path[k].der || !twin.same_name_and_key(path[k]) {
                 continue;
             }
@@ -269,20 +281,17 @@ fn unbound_twin_issuer(
 }
 
 /// The presented certificates as a server should send them: the leaf, then the issuer of each
-/// (the sent certificate whose key verifies it), up to a self-issued one.
-fn in_order(presented: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let parsed: Vec<Option<Certificate>> = presented
-        .iter()
-        .map(|d| Certificate::parse(d).ok())
-        .collect();
+/// (the sent certificate whose key verifies it), up to a self-issued one. Their places in
+/// `presented` (None: a certificate that does not parse, never chosen).
+fn in_order(presented: &[Option<&Certificate>]) -> Vec<usize> {
     let mut used = vec![0usize];
-    while let Some(Some(cur)) = used.last().map(|&i| parsed.get(i).and_then(Option::as_ref)) {
+    while let Some(Some(cur)) = used.last().and_then(|&i| presented.get(i)) {
         if cur.self_issued && used.len() > 1 {
             break;
         }
-        let next = (0..parsed.len()).find(|&j| {
+        let next = (0..presented.len()).find(|&j| {
             !used.contains(&j)
-                && parsed[j].as_ref().is_some_and(|p| {
+                && presented[j].is_some_and(|p| {
                     p.subject_key == cur.issuer_key
                         && crate::cert::verify_signature(cur, p) == crate::cert::SigCheck::Valid
                 })
@@ -292,9 +301,7 @@ fn in_order(presented: &[Vec<u8>]) -> Vec<Vec<u8>> {
             None => break,
         }
     }
-    used.into_iter()
-        .filter_map(|i| presented.get(i).cloned())
-        .collect()
+    used
 }
 
 fn name_clash(verdict: &Verdict, store: &AnchorSet) -> Option<NameClash> {

@@ -759,18 +759,13 @@ impl<'a> Ctx<'a> {
                     })
                 };
                 let Some(limit) = limit else {
-                    let (code, message) = if c.version < 3 {
-                        v1_issuer(c)
-                    } else {
-                        (
-                            ProblemCode::NotCa,
-                            format!(
-                                "certificate {} issues {} but is not a CA certificate (basicConstraints)",
-                                c.subject,
-                                self.chain[path[k - 1]].subject
-                            ),
+                    let (code, message) = not_a_ca(c, || {
+                        format!(
+                            "certificate {} issues {} but is not a CA certificate (basicConstraints)",
+                            c.subject,
+                            self.chain[path[k - 1]].subject
                         )
-                    };
+                    });
                     self.record(RANK_PATH, path, code, message);
                     return false;
                 };
@@ -920,17 +915,12 @@ impl<'a> Ctx<'a> {
             }
             // The builder's selector takes only CAs that are valid now.
             if p.ca_path_len.is_none() {
-                let (code, message) = if p.version < 3 {
-                    v1_issuer(p)
-                } else {
-                    (
-                        ProblemCode::NotCa,
-                        format!(
-                            "certificate {} has the name of {}'s issuer but is not a CA certificate (basicConstraints)",
-                            p.subject, c.subject
-                        ),
+                let (code, message) = not_a_ca(p, || {
+                    format!(
+                        "certificate {} has the name of {}'s issuer but is not a CA certificate (basicConstraints)",
+                        p.subject, c.subject
                     )
-                };
+                });
                 self.record(RANK_INTERMEDIATE, path, code, message);
                 continue;
             }
@@ -1102,14 +1092,20 @@ pub fn leaf_fault(leaf: &Certificate, now: OffsetDateTime, rules: &JavaRules) ->
 
 /// A v1/v2 certificate issuing on the path: Java takes it as a CA only as a trust anchor, or
 /// self-issued right below one (ConstraintsChecker; the builder wants basicConstraints).
-fn v1_issuer(c: &Certificate) -> (ProblemCode, String) {
-    (
-        ProblemCode::V1Intermediate,
-        format!(
-            "certificate {} is a version {} certificate (no basicConstraints), which Java accepts as a CA only as a trust anchor or self-issued right below one",
-            c.subject, c.version
-        ),
-    )
+/// Why an issuer without basicConstraints cA may not issue: a v1/v2 certificate (which has no
+/// extensions at all) is Java's `v1-intermediate`, a v3 one `not-ca` with `message`.
+fn not_a_ca(c: &Certificate, message: impl FnOnce() -> String) -> (ProblemCode, String) {
+    if c.version < 3 {
+        (
+            ProblemCode::V1Intermediate,
+            format!(
+                "certificate {} is a version {} certificate (no basicConstraints), which Java accepts as a CA only as a trust anchor or self-issued right below one",
+                c.subject, c.version
+            ),
+        )
+    } else {
+        (ProblemCode::NotCa, message())
+    }
 }
 
 /// `Arrays.hashCode(byte[])` of a certificate's encoding: `Certificate.hashCode()`.

@@ -5,7 +5,7 @@
 //! of them, case by case. For a case we refuse with a catalog fix, the fix is applied to a copy
 //! of the keystore and the JVM must then trust the chain.
 
-use crate::check_tls::{ca_params, keystore, leaf_params, pem, PASS};
+use crate::check_tls::{ca_params, keystore, leaf_params, pem, write_case, PASS};
 use crate::common;
 
 use std::collections::HashMap;
@@ -687,16 +687,7 @@ pub(crate) fn run_matrix(label: &str, cases: &[Case], universe: &[Vec<u8>]) {
     let mut java_args = Vec::new();
     let mut ours: Vec<(PathBuf, PathBuf, Value)> = Vec::new();
     for case in cases {
-        let ks = dir.path().join(format!("{}.jks", case.name));
-        let anchors: Vec<(&str, &[u8])> = case
-            .anchors
-            .iter()
-            .map(|(a, d)| (a.as_str(), d.as_slice()))
-            .collect();
-        keystore(&ks, &anchors);
-        let chain_pem = dir.path().join(format!("{}.pem", case.name));
-        let ders: Vec<&[u8]> = case.chain.iter().map(Vec::as_slice).collect();
-        std::fs::write(&chain_pem, pem(&ders)).unwrap();
+        let (ks, chain_pem) = write_case(dir.path(), &case.name, &case.anchors, &case.chain);
         java_args.extend([
             ks.display().to_string(),
             PASS.to_string(),

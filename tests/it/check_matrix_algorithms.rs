@@ -9,8 +9,9 @@
 //! issuer's key and algorithm, with RustCrypto's keys (seeded: the same keys every run).
 
 use crate::check_matrix::{ca, java_verdicts, key, Ca};
-use crate::check_tls::{keystore, leaf_params, pem, PASS};
+use crate::check_tls::{keystore, leaf_params, pem, write_case, PASS};
 use crate::common;
+use crate::support::der::{content, int, items, oid_dotted as oid, seq, tlv};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,83 +19,6 @@ use std::path::{Path, PathBuf};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use serde_json::Value;
-
-// ---------------------------------------------------------------- DER, just enough
-
-fn der_len(n: usize) -> Vec<u8> {
-    if n < 0x80 {
-        return vec![n as u8];
-    }
-    let b = n.to_be_bytes();
-    let skip = b.iter().take_while(|&&x| x == 0).count();
-    let mut out = vec![0x80 | (b.len() - skip) as u8];
-    out.extend_from_slice(&b[skip..]);
-    out
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    out.extend(der_len(content.len()));
-    out.extend_from_slice(content);
-    out
-}
-
-/// The TLVs (whole, header included) inside a constructed TLV's content.
-fn items(content: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut rest = content;
-    while !rest.is_empty() {
-        let (hdr, len) = match rest[1] {
-            n if n < 0x80 => (2, usize::from(n)),
-            n => {
-                let k = usize::from(n & 0x7F);
-                let len = rest[2..2 + k]
-                    .iter()
-                    .fold(0usize, |a, &b| (a << 8) | usize::from(b));
-                (2 + k, len)
-            }
-        };
-        out.push(&rest[..hdr + len]);
-        rest = &rest[hdr + len..];
-    }
-    out
-}
-
-fn content(tlv: &[u8]) -> &[u8] {
-    let hdr = if tlv[1] < 0x80 {
-        2
-    } else {
-        2 + usize::from(tlv[1] & 0x7F)
-    };
-    &tlv[hdr..]
-}
-
-fn oid(dotted: &str) -> Vec<u8> {
-    let arcs: Vec<u64> = dotted.split('.').map(|a| a.parse().unwrap()).collect();
-    let mut body = vec![(arcs[0] * 40 + arcs[1]) as u8];
-    for &a in &arcs[2..] {
-        let mut groups = vec![(a & 0x7F) as u8];
-        let mut v = a >> 7;
-        while v > 0 {
-            groups.push(0x80 | (v & 0x7F) as u8);
-            v >>= 7;
-        }
-        body.extend(groups.iter().rev());
-    }
-    tlv(0x06, &body)
-}
-
-fn seq(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-
-fn integer(n: usize) -> Vec<u8> {
-    let mut b: Vec<u8> = n.to_be_bytes().to_vec();
-    while b.len() > 1 && b[0] == 0 && b[1] & 0x80 == 0 {
-        b.remove(0);
-    }
-    tlv(0x02, &b)
-}
 
 // ---------------------------------------------------------------- algorithms and keys
 
@@ -170,7 +94,7 @@ impl Alg {
                 let params = seq(&[
                     &tlv(0xA0, &hash),
                     &tlv(0xA1, &mgf),
-                    &tlv(0xA2, &integer(salt)),
+                    &tlv(0xA2, &int(salt as u64)),
                 ]);
                 seq(&[&oid("1.2.840.113549.1.1.10"), &params])
             }
@@ -702,16 +626,7 @@ fn every_algorithm_matches_java() {
     let mut java_args = Vec::new();
     let mut files = Vec::new();
     for case in &cases {
-        let ks = dir.join(format!("{}.jks", case.name));
-        let anchors: Vec<(&str, &[u8])> = case
-            .anchors
-            .iter()
-            .map(|(a, d)| (a.as_str(), d.as_slice()))
-            .collect();
-        keystore(&ks, &anchors);
-        let chain_pem = dir.join(format!("{}.pem", case.name));
-        let ders: Vec<&[u8]> = case.chain.iter().map(Vec::as_slice).collect();
-        std::fs::write(&chain_pem, pem(&ders)).unwrap();
+        let (ks, chain_pem) = write_case(&dir, &case.name, &case.anchors, &case.chain);
         java_args.extend([
             ks.display().to_string(),
             PASS.to_string(),

@@ -2,8 +2,9 @@
 //! `check --chain` and by one JVM per installed JDK (check_matrix.rs's harness), case by
 //! case, with the advice of every refused case acted on.
 
-use crate::check_matrix::{run_matrix, Case};
+use crate::check_matrix::{key, run_matrix, Case};
 use crate::check_tls::{ca_params, leaf_params};
+use crate::support::der::{oid, read_tlv, tlv};
 
 use rcgen::{
     CertificateParams, CidrSubnet, CustomExtension, DnType, GeneralSubtree, Issuer, KeyPair,
@@ -21,10 +22,6 @@ impl Ca {
     fn issuer(&self) -> Issuer<'_, &KeyPair> {
         Issuer::from_params(&self.params, &self.key)
     }
-}
-
-fn key() -> KeyPair {
-    KeyPair::generate().expect("key")
 }
 
 fn params(cn: &str, serial: u64) -> CertificateParams {
@@ -86,40 +83,6 @@ fn dn_subtree(o: &str) -> GeneralSubtree {
 }
 
 // ------------------------------------------------------------------ DER for custom extensions
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let b = n.to_be_bytes();
-        let skip = b.iter().take_while(|&&x| x == 0).count();
-        out.push(0x80 | (b.len() - skip) as u8);
-        out.extend_from_slice(&b[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn oid(arcs: &[u64]) -> Vec<u8> {
-    let mut body = Vec::new();
-    let mut push = |mut v: u64| {
-        let mut bytes = vec![(v & 0x7F) as u8];
-        v >>= 7;
-        while v > 0 {
-            bytes.push(0x80 | (v & 0x7F) as u8);
-            v >>= 7;
-        }
-        bytes.reverse();
-        body.extend(bytes);
-    };
-    push(arcs[0] * 40 + arcs[1]);
-    for &a in &arcs[2..] {
-        push(a);
-    }
-    tlv(0x06, &body)
-}
 
 const ANY: &[u64] = &[2, 5, 29, 32, 0];
 const P: &[u64] = &[1, 3, 6, 1, 4, 1, 55555, 1, 1];
@@ -186,22 +149,6 @@ fn upn_constraints() -> CustomExtension {
 }
 
 // ------------------------------------------------------------------ v1 certificates
-
-/// One TLV of `der` at `at`: (tag, start of content, end).
-fn read_tlv(der: &[u8], at: usize) -> (u8, usize, usize) {
-    let tag = der[at];
-    let first = der[at + 1] as usize;
-    let (len, start) = if first < 0x80 {
-        (first, at + 2)
-    } else {
-        let n = first & 0x7F;
-        let len = der[at + 2..at + 2 + n]
-            .iter()
-            .fold(0usize, |l, &b| (l << 8) | b as usize);
-        (len, at + 2 + n)
-    };
-    (tag, start, start + len)
-}
 
 /// The same certificate as version 1: no version field and no extensions, signed again with
 /// `signer` (the issuer's key, which rcgen already used).
@@ -1023,21 +970,12 @@ fn constraints_and_v1_chains_match_java() {
 /// refuses, and a fix that sends nobody to import a CA that cannot help.
 #[test]
 fn reasons_name_the_constraint_and_the_name() {
-    use crate::check_tls::{keystore, pem, PASS};
+    use crate::check_tls::{write_case, PASS};
     let (cases, _) = cases();
     let dir = tempfile::tempdir().unwrap();
     let judge = |name: &str| -> serde_json::Value {
         let case = cases.iter().find(|c| c.name == name).expect("case");
-        let ks = dir.path().join(format!("{name}.jks"));
-        let anchors: Vec<(&str, &[u8])> = case
-            .anchors
-            .iter()
-            .map(|(a, d)| (a.as_str(), d.as_slice()))
-            .collect();
-        keystore(&ks, &anchors);
-        let chain = dir.path().join(format!("{name}.pem"));
-        let ders: Vec<&[u8]> = case.chain.iter().map(Vec::as_slice).collect();
-        std::fs::write(&chain, pem(&ders)).unwrap();
+        let (ks, chain) = write_case(dir.path(), name, &case.anchors, &case.chain);
         let out = crate::common::bin()
             .args(["check", "-k"])
             .arg(&ks)

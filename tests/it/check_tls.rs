@@ -3,11 +3,12 @@
 //! the CONNECT proxy path and an unreachable port. Nothing leaves the loopback interface.
 
 use crate::common;
+use crate::support::der::tlv;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -62,25 +63,6 @@ pub(crate) fn leaf_params(cn: &str, serial: u64) -> CertificateParams {
     p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     p.use_authority_key_identifier_extension = true;
     p
-}
-
-fn der_len(n: usize) -> Vec<u8> {
-    if n < 0x80 {
-        vec![n as u8]
-    } else {
-        let b = n.to_be_bytes();
-        let skip = b.iter().take_while(|&&x| x == 0).count();
-        let mut out = vec![0x80 | (b.len() - skip) as u8];
-        out.extend_from_slice(&b[skip..]);
-        out
-    }
-}
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    out.extend(der_len(content.len()));
-    out.extend_from_slice(content);
-    out
 }
 
 /// An Authority Key Identifier naming key, issuer and serial of `issuer_der`, as openssl
@@ -386,6 +368,25 @@ fn pem_one(der: &[u8]) -> String {
 }
 
 /// A JKS with exactly these trusted certificates, written by our own codec.
+/// A case's files in `dir`: `NAME.jks` holding `anchors`, `NAME.pem` holding `chain`.
+pub(crate) fn write_case<A: AsRef<str>>(
+    dir: &Path,
+    name: &str,
+    anchors: &[(A, Vec<u8>)],
+    chain: &[Vec<u8>],
+) -> (PathBuf, PathBuf) {
+    let ks = dir.join(format!("{name}.jks"));
+    let anchors: Vec<(&str, &[u8])> = anchors
+        .iter()
+        .map(|(a, d)| (a.as_ref(), d.as_slice()))
+        .collect();
+    keystore(&ks, &anchors);
+    let chain_pem = dir.join(format!("{name}.pem"));
+    let ders: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
+    std::fs::write(&chain_pem, pem(&ders)).unwrap();
+    (ks, chain_pem)
+}
+
 pub(crate) fn keystore(path: &Path, anchors: &[(&str, &[u8])]) {
     let data = std::fs::read(common::sample("jks-jdk17.jks")).unwrap();
     let mut ks = Keystore::parse(&data, None, Some(PASS)).unwrap();
@@ -753,16 +754,8 @@ fn verdicts_match_java() {
     let mut java_args: Vec<String> = Vec::new();
     let mut ours: HashMap<&str, (bool, Value)> = HashMap::new();
     for case in &cases {
-        let ks = dir.path().join(format!("{}.jks", case.name));
-        let anchors: Vec<(&str, &[u8])> = case
-            .anchors
-            .iter()
-            .map(|(a, d)| (*a, d.as_slice()))
-            .collect();
-        keystore(&ks, &anchors);
-        let chain_pem = dir.path().join(format!("{}.pem", case.name));
+        let (ks, chain_pem) = write_case(dir.path(), case.name, &case.anchors, &case.chain);
         let ders: Vec<&[u8]> = case.chain.iter().map(Vec::as_slice).collect();
-        std::fs::write(&chain_pem, pem(&ders)).unwrap();
         java_args.extend([
             ks.display().to_string(),
             PASS.to_string(),

@@ -3,27 +3,13 @@
 
 use crate::common;
 use crate::intercept_proxy::{forged_leaf, pem, root_ca, sha256, Ca};
+use crate::support::der::tlv;
 
 use std::path::Path;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use serde_json::Value;
 use time::{Duration as Span, OffsetDateTime};
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let b = n.to_be_bytes();
-        let skip = b.iter().take_while(|&&x| x == 0).count();
-        out.push(0x80 | (b.len() - skip) as u8);
-        out.extend_from_slice(&b[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
-}
 
 /// A degenerate PKCS#7 SignedData holding `certs`, as `openssl crl2pkcs7 -nocrl` writes it.
 fn p7b(certs: &[&[u8]]) -> Vec<u8> {

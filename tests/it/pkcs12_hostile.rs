@@ -2,6 +2,7 @@
 //! trusted, and absurd iteration counts are refused before any work is done.
 
 use crate::common;
+use crate::support::der::{int, seq, tlv};
 
 use std::time::{Duration, Instant};
 
@@ -15,36 +16,6 @@ fn sample(name: &str) -> Vec<u8> {
 
 // ---------------------------------------------------------------------------------------
 // A small DER builder, to make files the codec's own writer never would.
-
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (8 - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(content);
-    out
-}
-
-fn seq(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-
-fn int(v: u64) -> Vec<u8> {
-    let bytes = v.to_be_bytes();
-    let skip = bytes.iter().take_while(|&&b| b == 0).count().min(7);
-    let mut c = Vec::new();
-    if bytes[skip] & 0x80 != 0 {
-        c.push(0);
-    }
-    c.extend_from_slice(&bytes[skip..]);
-    tlv(0x02, &c)
-}
 
 const OID_DATA: &[u8] = &[
     0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01,

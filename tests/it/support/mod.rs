@@ -2,6 +2,7 @@
 //! DER, and a local server that serves them. Nothing here reaches past 127.0.0.1.
 #![allow(dead_code)]
 
+pub mod der;
 pub mod http;
 
 use std::path::PathBuf;
