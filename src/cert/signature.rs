@@ -472,50 +472,37 @@ fn pss_with_other_mgf(
     hash.digest(&m_prime) == h
 }
 
-/// ECDSA on P-384 with SHA-1 or SHA-224 (Java's SHA1withECDSA, SHA224withECDSA).
-fn p384_verify(point: &[u8], hash: Hash, message: &[u8], sig: &[u8]) -> SigCheck {
-    use p384::ecdsa::signature::hazmat::PrehashVerifier;
-    use p384::ecdsa::{DerSignature, Signature, VerifyingKey};
-    let Ok(key) = VerifyingKey::from_sec1_bytes(point) else {
-        return SigCheck::Invalid;
-    };
-    let Ok(der) = DerSignature::from_bytes(sig) else {
-        return SigCheck::Invalid;
-    };
-    let Ok(sig) = Signature::try_from(der) else {
-        return SigCheck::Invalid;
-    };
-    // ECDSA takes a digest shorter than the order as the integer it is: left-padded with
-    // zeros to the field's 48 bytes, it means the same number to any reading of it.
-    let digest = hash.digest(message);
-    let mut prehash = vec![0u8; 48usize.saturating_sub(digest.len())];
-    prehash.extend_from_slice(&digest);
-    match key.verify_prehash(&prehash, &sig) {
-        Ok(()) => SigCheck::Valid,
-        Err(_) => SigCheck::Invalid,
-    }
+/// RustCrypto's ECDSA on one curve, for the digests aws-lc-rs has no verifier for. The two
+/// curve crates share their API but no trait that names it, hence a macro.
+macro_rules! ecdsa_prehash_verify {
+    ($curve:ident, $field_len:expr, $point:expr, $hash:expr, $message:expr, $sig:expr) => {{
+        use $curve::ecdsa::signature::hazmat::PrehashVerifier;
+        use $curve::ecdsa::{DerSignature, Signature, VerifyingKey};
+        let verified = VerifyingKey::from_sec1_bytes($point).ok().and_then(|key| {
+            let sig = Signature::try_from(DerSignature::from_bytes($sig).ok()?).ok()?;
+            // ECDSA takes a digest shorter than the order as the integer it is: left-padded
+            // with zeros to the field's length, it means the same number to any reading of it.
+            let digest = $hash.digest($message);
+            let mut prehash = vec![0u8; usize::saturating_sub($field_len, digest.len())];
+            prehash.extend_from_slice(&digest);
+            Some(key.verify_prehash(&prehash, &sig).is_ok())
+        });
+        if verified == Some(true) {
+            SigCheck::Valid
+        } else {
+            SigCheck::Invalid
+        }
+    }};
 }
 
-/// ECDSA on P-256 with SHA-224 (Java's SHA224withECDSA), as [`p384_verify`] does on P-384.
+/// ECDSA on P-384 with SHA-1 or SHA-224 (Java's SHA1withECDSA, SHA224withECDSA).
+fn p384_verify(point: &[u8], hash: Hash, message: &[u8], sig: &[u8]) -> SigCheck {
+    ecdsa_prehash_verify!(p384, 48, point, hash, message, sig)
+}
+
+/// ECDSA on P-256 with SHA-224 (Java's SHA224withECDSA).
 fn p256_verify(point: &[u8], hash: Hash, message: &[u8], sig: &[u8]) -> SigCheck {
-    use p256::ecdsa::signature::hazmat::PrehashVerifier;
-    use p256::ecdsa::{DerSignature, Signature, VerifyingKey};
-    let Ok(key) = VerifyingKey::from_sec1_bytes(point) else {
-        return SigCheck::Invalid;
-    };
-    let Ok(der) = DerSignature::from_bytes(sig) else {
-        return SigCheck::Invalid;
-    };
-    let Ok(sig) = Signature::try_from(der) else {
-        return SigCheck::Invalid;
-    };
-    let digest = hash.digest(message);
-    let mut prehash = vec![0u8; 32usize.saturating_sub(digest.len())];
-    prehash.extend_from_slice(&digest);
-    match key.verify_prehash(&prehash, &sig) {
-        Ok(()) => SigCheck::Valid,
-        Err(_) => SigCheck::Invalid,
-    }
+    ecdsa_prehash_verify!(p256, 32, point, hash, message, sig)
 }
 
 fn ed448_verify(key: &[u8], message: &[u8], sig: &[u8]) -> SigCheck {
